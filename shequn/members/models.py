@@ -1,0 +1,171 @@
+"""Members (成员), their identities on each channel, and their memberships in communities."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from shequn.core.models import TimeStampedModel
+from shequn.organizations.models import Chapter, Community, Organization
+
+DISPLAY_NAME_MAX_LENGTH = 64
+
+
+class Member(TimeStampedModel):
+    """A person within an organisation, whatever channels they use."""
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="members",
+        verbose_name=_("organisation"),
+    )
+    chapter = models.ForeignKey(
+        Chapter,
+        on_delete=models.SET_NULL,
+        related_name="members",
+        null=True,
+        blank=True,
+        verbose_name=_("home chapter"),
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="member",
+        null=True,
+        blank=True,
+        verbose_name=_("web account"),
+    )
+    display_name = models.CharField(_("display name"), max_length=DISPLAY_NAME_MAX_LENGTH)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    avatar = models.ImageField(_("avatar"), upload_to="members/avatars/", blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        ordering = ["display_name", "id"]
+        indexes = [
+            models.Index(Lower("display_name"), name="member_name_lower"),
+            models.Index(fields=["organization", "phone"], name="member_org_phone"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web")
+    WECOM = "wecom", _("WeCom")
+    WECHAT = "wechat", _("WeChat")
+    TELEGRAM = "telegram", _("Telegram")
+    EMAIL = "email", _("Email")
+    PHONE = "phone", _("Phone")
+
+
+class Identity(TimeStampedModel):
+    """One member's account on one channel; unique per organisation, channel and external id."""
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="identities",
+        verbose_name=_("organisation"),
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="identities", verbose_name=_("member")
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    external_id = models.CharField(_("external id"), max_length=128)
+    display_name = models.CharField(
+        _("display name"), max_length=DISPLAY_NAME_MAX_LENGTH, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("identity")
+        verbose_name_plural = _("identities")
+        ordering = ["channel", "external_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "channel", "external_id"],
+                name="identity_unique_per_org_channel",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()}:{self.external_id}"
+
+
+class MembershipRole(models.TextChoices):
+    OWNER = "owner", _("Owner")
+    ADMIN = "admin", _("Admin")
+    ASSISTANT = "assistant", _("Assistant")
+    STUDY_COMMITTEE = "study_committee", _("Study committee")
+    KOL = "kol", _("KOL")
+    GUEST = "guest", _("Guest")
+    MEMBER = "member", _("Member")
+
+
+class MembershipStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    LEFT = "left", _("Left")
+    REMOVED = "removed", _("Removed")
+
+
+class MembershipSource(models.TextChoices):
+    CONSOLE = "console", _("Added by an operator")
+    SELF_SIGNUP = "self_signup", _("Joined on the web")
+    INVITE = "invite", _("Invitation")
+    IMPORT = "import", _("Import")
+    API = "api", _("API")
+    CHANNEL_SYNC = "channel_sync", _("Channel sync")
+
+
+class Membership(TimeStampedModel):
+    """A member in a community: their role, whether they are still in, and how they came."""
+
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("member")
+    )
+    community = models.ForeignKey(
+        Community,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("community"),
+    )
+    role = models.CharField(
+        _("role"), max_length=20, choices=MembershipRole.choices, default=MembershipRole.MEMBER
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=MembershipStatus.choices,
+        default=MembershipStatus.ACTIVE,
+    )
+    source = models.CharField(
+        _("source"),
+        max_length=20,
+        choices=MembershipSource.choices,
+        default=MembershipSource.CONSOLE,
+    )
+    joined_at = models.DateTimeField(_("joined at"))
+    left_at = models.DateTimeField(_("left at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["-joined_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "community"], name="membership_unique_member_community"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["community", "status", "role"], name="membership_comm_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} @ {self.community}"

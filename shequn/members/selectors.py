@@ -1,0 +1,165 @@
+"""Reads of members, identities and memberships, always through the actor's scope."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext as _
+
+from shequn.members.models import Identity, Member, Membership, MembershipStatus
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    from shequn.accounts.selectors import OperatorScope
+    from shequn.organizations.models import Community
+
+MEMBER_ORDERINGS = {
+    "name": ("display_name", "id"),
+    "-name": ("-display_name", "-id"),
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+}
+MEMBERSHIP_ORDERINGS = {
+    "name": ("member__display_name", "id"),
+    "-name": ("-member__display_name", "-id"),
+    "joined": ("joined_at", "id"),
+    "-joined": ("-joined_at", "-id"),
+    "role": ("role", "member__display_name", "id"),
+}
+
+
+def _members_in_scope(actor: OperatorScope) -> QuerySet[Member]:
+    return Member.objects.filter(actor.member_filter())
+
+
+def list_members(
+    *,
+    actor: OperatorScope,
+    q: str = "",
+    chapter_id: int | None = None,
+    community_id: int | None = None,
+    channel: str = "",
+    order: str = "name",
+) -> QuerySet[Member]:
+    """Members the actor may see, with `community_count` of their active memberships."""
+    qs = _members_in_scope(actor).select_related("chapter")
+    if q:
+        qs = qs.filter(Q(display_name__icontains=q) | Q(phone__icontains=q) | Q(email__icontains=q))
+    if chapter_id is not None:
+        qs = qs.filter(chapter_id=chapter_id)
+    if community_id is not None:
+        qs = qs.filter(memberships__community_id=community_id)
+    if channel:
+        qs = qs.filter(identities__channel=channel)
+    if community_id is not None or channel:
+        qs = qs.distinct()
+    qs = qs.annotate(
+        community_count=Count(
+            "memberships",
+            filter=Q(memberships__status=MembershipStatus.ACTIVE),
+            distinct=True,
+        )
+    )
+    return qs.order_by(*MEMBER_ORDERINGS.get(order, MEMBER_ORDERINGS["name"]))
+
+
+def get_member_for_user(*, actor: OperatorScope, member_id: int) -> Member:
+    """A member in the actor's scope; Http404 otherwise."""
+    try:
+        return _members_in_scope(actor).select_related("chapter", "organization").get(pk=member_id)
+    except (Member.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404(_("No such member.")) from exc
+
+
+def get_member_profile(*, actor: OperatorScope, member_id: int) -> Member:
+    """A member with identities and the memberships the actor may see, prefetched."""
+    member = get_member_for_user(actor=actor, member_id=member_id)
+    memberships = (
+        Membership.objects.filter(member=member)
+        .filter(actor.community_filter("community__"))
+        .select_related("community", "community__chapter")
+        .order_by("-joined_at", "id")
+    )
+    return (
+        Member.objects.select_related("chapter", "organization")
+        .prefetch_related(
+            Prefetch("identities", queryset=Identity.objects.order_by("channel", "external_id")),
+            Prefetch("memberships", queryset=memberships, to_attr="visible_memberships"),
+        )
+        .get(pk=member.pk)
+    )
+
+
+def list_identities(
+    *, actor: OperatorScope, member_id: int | None = None, channel: str = "", q: str = ""
+) -> QuerySet[Identity]:
+    qs = Identity.objects.filter(member__in=_members_in_scope(actor)).select_related("member")
+    if member_id is not None:
+        qs = qs.filter(member_id=member_id)
+    if channel:
+        qs = qs.filter(channel=channel)
+    if q:
+        qs = qs.filter(Q(external_id__icontains=q) | Q(display_name__icontains=q))
+    return qs.order_by("channel", "external_id", "id")
+
+
+def get_identity_for_user(*, actor: OperatorScope, identity_id: int) -> Identity:
+    try:
+        return list_identities(actor=actor).get(pk=identity_id)
+    except (Identity.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404(_("No such identity.")) from exc
+
+
+def list_memberships(
+    *,
+    actor: OperatorScope,
+    community_id: int | None = None,
+    member_id: int | None = None,
+    role: str = "",
+    status: str = "",
+    q: str = "",
+    order: str = "-joined",
+) -> QuerySet[Membership]:
+    """Memberships in the actor's communities, with member and community joined in."""
+    qs = Membership.objects.filter(actor.community_filter("community__")).select_related(
+        "member", "community"
+    )
+    if community_id is not None:
+        qs = qs.filter(community_id=community_id)
+    if member_id is not None:
+        qs = qs.filter(member_id=member_id)
+    if role:
+        qs = qs.filter(role=role)
+    if status:
+        qs = qs.filter(status=status)
+    if q:
+        qs = qs.filter(
+            Q(member__display_name__icontains=q)
+            | Q(member__phone__icontains=q)
+            | Q(member__email__icontains=q)
+        )
+    return qs.order_by(*MEMBERSHIP_ORDERINGS.get(order, MEMBERSHIP_ORDERINGS["-joined"]))
+
+
+def get_membership_for_user(*, actor: OperatorScope, membership_id: int) -> Membership:
+    try:
+        return list_memberships(actor=actor).get(pk=membership_id)
+    except (Membership.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404(_("No such membership.")) from exc
+
+
+def get_member_for_account(user: AbstractBaseUser | AnonymousUser) -> Member | None:
+    """The member behind a signed-in web account (member pages), or None."""
+    if not user.is_authenticated:
+        return None
+    return Member.objects.select_related("organization").filter(user_id=user.pk).first()
+
+
+def get_visitor_membership(*, member: Member | None, community: Community) -> Membership | None:
+    """The visiting member's membership in a community, if any."""
+    if member is None:
+        return None
+    return Membership.objects.filter(member=member, community=community).first()
