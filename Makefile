@@ -7,7 +7,7 @@ PORT ?= 8000
 MANAGE := $(BIN)/python manage.py
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test install dev-install assets messages lint typecheck migrations-check translations-check pytest pytest-sqlite pytest-postgres bench clean
+.PHONY: run test install dev-install assets messages messages-update lint typecheck migrations-check translations-check pytest pytest-sqlite pytest-postgres bench clean
 
 ## make run: set up everything and serve the web app and the job consumer on SQLite.
 run: install assets messages
@@ -48,6 +48,9 @@ assets: static/vendor/.fetched
 messages:
 	@command -v msgfmt >/dev/null || { echo "Installing gettext (msgfmt)…"; apt-get install -y -qq gettext >/dev/null || { apt-get update -qq && apt-get install -y -qq gettext; }; }
 	$(MANAGE) compilemessages -v 0 --ignore=.venv --ignore=node_modules
+
+messages-update:
+	$(MANAGE) makemessages -l zh_Hans --no-obsolete $(foreach p,.venv node_modules var static/vendor bench docs,--ignore='$(p)/*')
 
 lint:
 	$(BIN)/ruff check .

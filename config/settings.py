@@ -172,7 +172,7 @@ else:
         "name": "shequn",
         "filename": str(VAR_DIR / "huey.sqlite3"),
         "immediate": False,
-        "consumer": {"workers": 2, "worker_type": "thread", "initial_delay": 0.25},
+        "consumer": {"workers": 2, "worker_type": "thread", "initial_delay": 0.25, "max_delay": 1.0},
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -181,7 +181,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"huey": {"level": "INFO"}},
+    "loggers": {"huey": {"level": "INFO", "propagate": False}},
 }
 
 # Demo operator accounts share this password unless DEMO_PASSWORD says otherwise.
