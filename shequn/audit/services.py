@@ -26,8 +26,10 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, (set, frozenset, list, tuple)):
+    if isinstance(value, set | frozenset):
         return sorted(_plain(v) for v in value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
     return value
 
 
