@@ -1,19 +1,135 @@
-"""The one NinjaAPI of shequn: /api/v1/. Each app adds its Router here."""
+"""The one NinjaAPI of shequn: /api/v1/. Each app adds its Router here.
+
+Errors are RFC 9457 problem documents (shequn.core.problems). The Swagger UI at /api/docs
+loads its scripts and styles from this server (django-ninja's bundled copy), never a CDN.
+"""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import ninja
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.template import engines
+from django.urls import URLPattern, URLResolver, path, reverse
+from django.views.decorators.cache import cache_control
 from ninja import NinjaAPI
+from ninja.openapi.docs import DocsBase
 from ninja.openapi.views import openapi_view
 
-api = NinjaAPI(
+from shequn.accounts.api import ApiTokenAuth
+from shequn.accounts.api import router as accounts_router
+from shequn.core.problems import JsonBodyParser, install_problem_handlers, method_not_allowed
+from shequn.members.api import router as members_router
+from shequn.organizations.api import router as organizations_router
+
+NINJA_STATIC = Path(ninja.__file__).parent / "static" / "ninja"
+DOCS_ASSETS = {
+    "swagger-ui.css": "text/css",
+    "swagger-ui-bundle.js": "text/javascript",
+    "swagger-ui-init.js": "text/javascript",
+    "favicon.png": "image/png",
+}
+DOCS_TEMPLATE = """<!DOCTYPE html>
+<html lang="{{ LANGUAGE_CODE|default:'zh-hans' }}">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>{{ title }}</title>
+  <link rel="stylesheet" href="{{ css_url }}">
+  <link rel="icon" href="{{ favicon_url }}" type="image/png">
+</head>
+<body data-csrf-token="" data-api-csrf="">
+  {{ swagger_settings|json_script:"swagger-settings" }}
+  <div id="swagger-ui"></div>
+  <script src="{{ bundle_url }}"></script>
+  <script src="{{ init_url }}"></script>
+</body>
+</html>
+"""
+
+
+def _asset_url(name: str) -> str:
+    return reverse("api:docs-asset", kwargs={"name": name})
+
+
+class LocalSwagger(DocsBase):
+    """Swagger UI with ninja's bundled assets, served by this app (works offline)."""
+
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
+        context = {
+            "title": api.title,
+            "swagger_settings": {
+                "url": self.get_openapi_url(api, kwargs),
+                "layout": "BaseLayout",
+                "deepLinking": True,
+                "persistAuthorization": False,
+            },
+            "css_url": _asset_url("swagger-ui.css"),
+            "favicon_url": _asset_url("favicon.png"),
+            "bundle_url": _asset_url("swagger-ui-bundle.js"),
+            "init_url": _asset_url("swagger-ui-init.js"),
+        }
+        html = engines["django"].from_string(DOCS_TEMPLATE).render(context, request)
+        return HttpResponse(html)
+
+
+@cache_control(public=True, max_age=24 * 3600)
+def docs_asset(request: HttpRequest, name: str) -> FileResponse:
+    """One of the Swagger UI files that django-ninja ships."""
+    if name not in DOCS_ASSETS:
+        raise Http404(name)
+    return FileResponse((NINJA_STATIC / name).open("rb"), content_type=DOCS_ASSETS[name])
+
+
+def _problem_on_405(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if isinstance(response, HttpResponseNotAllowed):
+            return method_not_allowed(response)
+        return response
+
+    wrapped.csrf_exempt = getattr(view, "csrf_exempt", False)  # type: ignore[attr-defined]
+    return wrapped
+
+
+class ShequnAPI(NinjaAPI):
+    """NinjaAPI whose 405 answers are problem documents, plus the local docs assets."""
+
+    def _get_urls(self) -> list[URLPattern | URLResolver]:
+        urls = super()._get_urls()
+        for pattern in urls:
+            if isinstance(pattern, URLPattern):
+                pattern.callback = _problem_on_405(pattern.callback)
+        urls.append(path("docs/assets/<str:name>", docs_asset, name="docs-asset"))
+        return urls
+
+
+api = ShequnAPI(
     title="shequn API",
     version="1.0.0",
+    description=(
+        "The API of shequn, a community operations platform. Authenticate with a personal "
+        "API token: `Authorization: Bearer <token>` (`manage.py create_api_token USERNAME`). "
+        "Errors are RFC 9457 problem documents (`application/problem+json`)."
+    ),
     urls_namespace="api",
+    docs=LocalSwagger(),
     docs_url=None,
+    auth=ApiTokenAuth(),
+    parser=JsonBodyParser(),
 )
+install_problem_handlers(api)
+api.add_router("", accounts_router)
+api.add_router("", organizations_router)
+api.add_router("", members_router)
 
 
 def api_docs(request: HttpRequest) -> HttpResponse:
     """Interactive API documentation at /api/docs."""
     return openapi_view(request, api)
+
+
+__all__ = ["api", "api_docs"]

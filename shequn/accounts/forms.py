@@ -10,20 +10,17 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from shequn.accounts.models import OperatorRole
 from shequn.accounts.selectors import OperatorScope, get_operator_scope
 from shequn.accounts.services import USERNAME_MAX_LENGTH
 from shequn.members.selectors import get_member_for_account
+from shequn.organizations.models import Chapter, Community
 from shequn.organizations.selectors import list_chapters, list_communities
-
-# Where members sign in and see their communities (the member pages).
-MEMBER_PAGES_URL_NAMES = ("portal:login", "portal:home")
-MEMBER_PAGES_FALLBACK_URL = "/c/"
 
 
 def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -49,7 +46,7 @@ class OperatorLoginForm(AuthenticationForm):
         ),
     }
 
-    def confirm_login_allowed(self, user: AbstractBaseUser) -> None:
+    def confirm_login_allowed(self, user: User) -> None:
         super().confirm_login_allowed(user)
         try:
             get_operator_scope(user)
@@ -64,12 +61,7 @@ class OperatorLoginForm(AuthenticationForm):
     @property
     def member_pages_url(self) -> str:
         """Where members sign in and see their communities."""
-        for name in MEMBER_PAGES_URL_NAMES:
-            try:
-                return reverse(name)
-            except NoReverseMatch:
-                continue
-        return MEMBER_PAGES_FALLBACK_URL
+        return reverse("portal:login")
 
 
 class ScopeFieldsMixin(forms.Form):
@@ -78,14 +70,14 @@ class ScopeFieldsMixin(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=OperatorRole.choices)
     chapters = forms.ModelMultipleChoiceField(
         label=_("Chapters"),
-        queryset=None,
+        queryset=Chapter.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("For a chapter head: the chapters they run."),
     )
     communities = forms.ModelMultipleChoiceField(
         label=_("Communities"),
-        queryset=None,
+        queryset=Community.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("For an assistant: the communities they run."),

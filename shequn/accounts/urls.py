@@ -1,5 +1,21 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from shequn.accounts import views
 
 app_name = "accounts"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("operators/", views.operator_list, name="operator_list"),
+    path("operators/new/", views.operator_create, name="operator_create"),
+    path("operators/<int:operator_id>/edit/", views.operator_edit, name="operator_edit"),
+    path(
+        "operators/<int:operator_id>/password/",
+        views.operator_password,
+        name="operator_password",
+    ),
+    path("tokens/", views.token_list, name="token_list"),
+    path("tokens/new/", views.token_create, name="token_create"),
+    path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
+]

@@ -31,3 +31,9 @@ def list_audit_entries(
     if object_type:
         qs = qs.filter(object_type=object_type)
     return qs.order_by("-created_at", "-id")
+
+
+def list_audit_object_types(*, actor: OperatorScope) -> list[str]:
+    """The object types that occur in the entries the actor may read, for a filter."""
+    entries = list_audit_entries(actor=actor).order_by()
+    return sorted(set(entries.values_list("object_type", flat=True).distinct()))

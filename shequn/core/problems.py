@@ -184,7 +184,7 @@ def _on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def method_not_allowed(response: HttpResponseNotAllowed) -> HttpResponse:
     """The 405 of a ninja path, as a problem, keeping its Allow header."""
-    allow = response["Allow"]
+    allow = ", ".join(sorted(m.strip() for m in response["Allow"].split(",")))
     return problem_response(
         status=405,
         title=_("Method not allowed"),

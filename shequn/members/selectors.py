@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -163,3 +163,29 @@ def get_visitor_membership(*, member: Member | None, community: Community) -> Me
     if member is None:
         return None
     return Membership.objects.filter(member=member, community=community).first()
+
+
+def get_community_membership_for_user(
+    *, actor: OperatorScope, community_id: int, membership_id: int
+) -> Membership:
+    """A membership of one community in the actor's scope; Http404 for any other id."""
+    try:
+        return list_memberships(actor=actor, community_id=community_id).get(pk=membership_id)
+    except (Membership.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404(_("No such membership.")) from exc
+
+
+def list_member_candidates(
+    *, actor: OperatorScope, community: Community, q: str, limit: int = 10
+) -> list[Member]:
+    """Members the actor may see who match `q`, to add to `community`.
+
+    Each has `in_community`: True when they are already an active member of it.
+    """
+    if not q.strip():
+        return []
+    active = Membership.objects.filter(
+        member_id=OuterRef("pk"), community_id=community.pk, status=MembershipStatus.ACTIVE
+    )
+    qs = list_members(actor=actor, q=q.strip()).annotate(in_community=Exists(active))
+    return list(qs[:limit])

@@ -155,6 +155,29 @@ def update_member(*, actor: OperatorScope, member: Member, data: Mapping[str, An
 
 
 @transaction.atomic
+def delete_member(*, actor: OperatorScope, member: Member) -> None:
+    """Delete a member with their identities and memberships.
+
+    Only an organisation admin, or a chapter head of the member's home chapter, may.
+    """
+    actor.require(
+        member.organization_id == actor.organization.pk
+        and (
+            actor.is_org_admin or (actor.is_chapter_head and member.chapter_id in actor.chapter_ids)
+        )
+    )
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    record_audit(
+        actor=actor,
+        action=AuditAction.DELETE,
+        target=member,
+        changes=snapshot(member, MEMBER_FIELDS),
+        chapter_id=member.chapter_id,
+    )
+    member.delete()
+
+
+@transaction.atomic
 def add_identity(
     *,
     actor: OperatorScope | None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -18,6 +18,7 @@ from shequn.organizations.models import (
 )
 
 if TYPE_CHECKING:
+    from shequn.accounts.models import Operator
     from shequn.accounts.selectors import OperatorScope
 
 COMMUNITY_ORDERINGS = {
@@ -75,9 +76,11 @@ def get_community_for_user(*, actor: OperatorScope, community_id: int) -> Commun
         raise Http404(_("No such community.")) from exc
 
 
-def list_chapters(*, actor: OperatorScope) -> QuerySet[Chapter]:
+def list_chapters(*, actor: OperatorScope, q: str = "") -> QuerySet[Chapter]:
     """Chapters the actor works in, with `community_count` of their active communities."""
     qs = Chapter.objects.filter(organization=actor.organization)
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(slug__icontains=q) | Q(city__icontains=q))
     if actor.is_chapter_head:
         qs = qs.filter(id__in=actor.chapter_ids)
     elif actor.is_assistant:
@@ -148,6 +151,28 @@ def get_public_community(*, org_slug: str, slug: str) -> Community:
         raise Http404(_("No such community.")) from exc
 
 
+def list_chapters_with_heads(*, actor: OperatorScope) -> QuerySet[Chapter]:
+    """`list_chapters` with each chapter's heads (chapter-head operators) on `heads`."""
+    return list_chapters(actor=actor).prefetch_related(
+        Prefetch("operators", queryset=_chapter_heads(), to_attr="heads")
+    )
+
+
+def list_chapter_heads(*, chapter: Chapter) -> QuerySet[Operator]:
+    """The chapter-head operators who run `chapter` (fetch the chapter through a selector)."""
+    return _chapter_heads().filter(chapters=chapter)
+
+
+def _chapter_heads() -> QuerySet[Operator]:
+    from shequn.accounts.models import Operator, OperatorRole
+
+    return (
+        Operator.objects.filter(role=OperatorRole.CHAPTER_HEAD, user__is_active=True)
+        .select_related("user")
+        .order_by("user__username", "id")
+    )
+
+
 __all__ = [
     "COMMUNITY_ORDERINGS",
     "CommunityAccess",
@@ -158,6 +183,8 @@ __all__ = [
     "get_community_for_user",
     "get_dashboard",
     "get_public_community",
+    "list_chapter_heads",
     "list_chapters",
+    "list_chapters_with_heads",
     "list_communities",
 ]

@@ -137,6 +137,33 @@ def update_chapter(*, actor: OperatorScope, chapter: Chapter, data: Mapping[str,
 
 
 @transaction.atomic
+def delete_chapter(*, actor: OperatorScope, chapter: Chapter) -> None:
+    """Delete a chapter that has no communities (archived ones count: archive is not delete).
+
+    Its members keep their record without a home chapter.
+    """
+    actor.require(actor.can_manage_organization())
+    chapter = Chapter.objects.select_for_update().get(pk=chapter.pk)
+    if chapter.organization_id != actor.organization.pk:
+        actor.require(False)
+    if Community.objects.filter(chapter=chapter).exists():
+        raise ValidationError(
+            _(
+                "This chapter still has communities (archived ones too). "
+                "Move them to another chapter first."
+            ),
+            code="chapter_has_communities",
+        )
+    record_audit(
+        actor=actor,
+        action=AuditAction.DELETE,
+        target=chapter,
+        changes=snapshot(chapter, CHAPTER_FIELDS),
+    )
+    chapter.delete()
+
+
+@transaction.atomic
 def create_community(
     *,
     actor: OperatorScope,
