@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models.fields.files import FieldFile
+from django.utils import timezone
 
 from shequn.audit.models import AuditEntry
 
@@ -22,7 +23,11 @@ def _plain(value: Any) -> Any:
         return value.name or ""
     if isinstance(value, models.Model):
         return value.pk
-    if isinstance(value, datetime.datetime | datetime.date):
+    if isinstance(value, datetime.datetime):
+        if timezone.is_aware(value):
+            value = value.astimezone(datetime.UTC)
+        return value.isoformat()
+    if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)

@@ -55,7 +55,15 @@ def digest() -> str:
             "pk", "display_name", "phone", "email", "chapter__slug", "created_at"
         )
     ]
-    rows += sorted(Identity.objects.values_list("channel", "external_id", "member__display_name"))
+    # web identities hold a user id: relative to the first user, like member ids (PostgreSQL
+    # sequences do not roll back, so absolute ids differ between loads in one database)
+    first_user = get_user_model().objects.aggregate(first=Min("pk"))["first"] or 0
+    rows += sorted(
+        (channel, str(int(ext) - first_user) if channel == "web" else ext, name)
+        for channel, ext, name in Identity.objects.values_list(
+            "channel", "external_id", "member__display_name"
+        )
+    )
     rows += sorted(
         Membership.objects.values_list(
             "member__display_name", "community__slug", "role", "status", "joined_at", "left_at"
