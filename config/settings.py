@@ -173,7 +173,12 @@ else:
         "name": "shequn",
         "filename": str(VAR_DIR / "huey.sqlite3"),
         "immediate": False,
-        "consumer": {"workers": 2, "worker_type": "thread", "initial_delay": 0.25, "max_delay": 1.0},
+        "consumer": {
+            "workers": 2,
+            "worker_type": "thread",
+            "initial_delay": 0.25,
+            "max_delay": 1.0,
+        },
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

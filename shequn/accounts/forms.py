@@ -23,15 +23,6 @@ from shequn.organizations.models import Chapter, Community
 from shequn.organizations.selectors import list_chapters, list_communities
 
 
-def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    """Show a service's ValidationError on the form: on its field when the form has it."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
 class OperatorLoginForm(AuthenticationForm):
     """Sign-in to the console; accounts that are not operator accounts are turned away."""
 

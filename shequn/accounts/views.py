@@ -18,7 +18,6 @@ from shequn.accounts.forms import (
     OperatorEditForm,
     OperatorLoginForm,
     OperatorPasswordForm,
-    add_service_errors,
 )
 from shequn.accounts.selectors import (
     OperatorScope,
@@ -34,6 +33,7 @@ from shequn.accounts.services import (
     set_operator_password,
     update_operator,
 )
+from shequn.core.forms import add_service_errors
 
 login_view = LoginView.as_view(
     template_name="accounts/login.html",

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from shequn.accounts.selectors import OperatorScope
@@ -16,15 +15,6 @@ from shequn.organizations.selectors import list_chapters, list_communities
 
 SEARCH_MAX_LENGTH = 100
 AVATAR_ACCEPT = "image/jpeg,image/png,image/webp,image/gif"
-
-
-def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    """Show a service's ValidationError on the form: on its field when the form has it."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 class MemberFilterForm(forms.Form):

@@ -14,7 +14,8 @@ from django.views.decorators.http import require_POST
 
 from shequn.accounts.decorators import OperatorRequest, operator_required
 from shequn.accounts.selectors import OperatorScope
-from shequn.members.forms import IdentityForm, MemberFilterForm, MemberForm, add_service_errors
+from shequn.core.forms import add_service_errors
+from shequn.members.forms import IdentityForm, MemberFilterForm, MemberForm
 from shequn.members.selectors import (
     get_identity_for_user,
     get_member_for_user,

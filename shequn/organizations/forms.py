@@ -7,7 +7,6 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -48,15 +47,6 @@ def kind_lifespans() -> list[tuple[str, str]]:
         (str(label), describe_lifespan(KIND_LIFESPANS.get(value)))
         for value, label in CommunityKind.choices
     ]
-
-
-def apply_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    """Show a service's ValidationError on the form: on its fields where they exist."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for name, errors in exc.error_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 def _as_utc(value: datetime.datetime | None) -> datetime.datetime | None:

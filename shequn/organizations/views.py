@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shequn.accounts.decorators import OperatorRequest, operator_required
 from shequn.accounts.selectors import OperatorScope
+from shequn.core.forms import add_service_errors
 from shequn.members.models import Member, Membership, MembershipRole
 from shequn.members.selectors import (
     get_community_membership_for_user,
@@ -42,7 +43,6 @@ from shequn.organizations.forms import (
     MembershipFilterForm,
     NewMemberForm,
     RoleForm,
-    apply_service_errors,
     describe_lifespan,
 )
 from shequn.organizations.models import KIND_LIFESPANS, Chapter, Community
@@ -171,7 +171,7 @@ def community_create(request: OperatorRequest) -> HttpResponse:
         try:
             community = create_community(actor=actor, **form.cleaned_data)
         except ValidationError as exc:
-            apply_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Community “%(name)s” created.") % {"name": community})
             return redirect("organizations:community_detail", community_id=community.pk)
@@ -227,7 +227,7 @@ def community_edit(request: OperatorRequest, community_id: int) -> HttpResponse:
         try:
             community = update_community(actor=actor, community=community, data=form.cleaned_data)
         except ValidationError as exc:
-            apply_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Community “%(name)s” saved.") % {"name": community})
             return redirect("organizations:community_detail", community_id=community.pk)
@@ -306,7 +306,7 @@ def community_member_add(request: OperatorRequest, community_id: int) -> HttpRes
         try:
             member = _add_member(actor, community, form)
         except ValidationError as exc:
-            apply_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("%(name)s was added.") % {"name": member})
             return redirect("organizations:community_detail", community_id=community.pk)
@@ -429,7 +429,7 @@ def chapter_create(request: OperatorRequest) -> HttpResponse:
         try:
             chapter = create_chapter(actor=actor, **form.cleaned_data)
         except ValidationError as exc:
-            apply_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Chapter “%(name)s” created.") % {"name": chapter})
             return redirect("organizations:chapter_detail", chapter_id=chapter.pk)
@@ -448,7 +448,7 @@ def chapter_edit(request: OperatorRequest, chapter_id: int) -> HttpResponse:
         try:
             chapter = update_chapter(actor=actor, chapter=chapter, data=form.cleaned_data)
         except ValidationError as exc:
-            apply_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("Chapter “%(name)s” saved.") % {"name": chapter})
             return redirect("organizations:chapter_detail", chapter_id=chapter.pk)

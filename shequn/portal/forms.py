@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, UsernameField
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
@@ -70,13 +67,3 @@ class MemberLoginForm(AuthenticationForm):
     def clean_username(self) -> str:
         value: str = self.cleaned_data["username"].strip()
         return value.lower() if "@" in value else value
-
-
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Show a service's ValidationError on the form: by field where the form has the field."""
-    if hasattr(exc, "error_dict"):
-        errors: dict[str, Any] = exc.error_dict
-        for name, field_errors in errors.items():
-            form.add_error(name if name in form.fields else None, field_errors)
-    else:
-        form.add_error(None, exc.messages)

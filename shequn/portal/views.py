@@ -17,12 +17,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from shequn.core.forms import add_service_errors
 from shequn.members.models import Member, MembershipStatus
 from shequn.members.selectors import get_member_for_account, get_visitor_membership
 from shequn.members.services import end_membership, join_open_community
 from shequn.organizations.models import Community, CommunityAccess
 from shequn.organizations.selectors import get_public_community
-from shequn.portal.forms import MemberLoginForm, SignupForm, add_service_errors
+from shequn.portal.forms import MemberLoginForm, SignupForm
 from shequn.portal.selectors import JoinState, get_join_state, list_own_memberships
 from shequn.portal.services import sign_up_and_join
 
