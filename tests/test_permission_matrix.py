@@ -1,0 +1,402 @@
+"""The permission matrix: every console page, member page and API operation × every persona.
+
+Each row names a route, the objects it is called on, the method, and the status each persona
+gets, in the order of PERSONAS: org_admin, chapter_head, assistant, member, outsider, anonymous.
+`community`, `membership`, … are in the chapter head's chapter (and the assistant's community);
+`other_*` are in the other chapter, so scoped operators get 404 for them. POSTs send an empty
+body: allowed personas reach the form (200/422) or the action, forbidden ones are refused.
+`test_every_route_is_in_the_matrix` fails when a route exists that no row covers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from config.api import api
+from shequn.accounts.models import ApiToken, Operator
+from shequn.accounts.services import issue_api_token
+from shequn.members.models import Identity, Member, Membership
+
+PERSONAS = ("org_admin", "chapter_head", "assistant", "member", "outsider", "anonymous")
+NOT_ROUTES = {"set_language", "api:api-root", "api:docs-asset", "api:openapi-json", "api-docs"}
+
+
+@dataclass
+class World:
+    ids: dict[str, int]
+    slugs: dict[str, tuple[str, str]]
+
+
+@pytest.fixture
+def world(org_admin, chapter_head, assistant, member, other_member, outsider) -> World:
+    admin_token, _ = issue_api_token(actor=None, operator=org_admin, name="matrix")
+    membership = Membership.objects.get(member=member)
+    other_membership = Membership.objects.get(member=other_member)
+    return World(
+        ids={
+            "community": membership.community_id,
+            "other_community": other_membership.community_id,
+            "chapter": membership.community.chapter_id or 0,
+            "other_chapter": other_membership.community.chapter_id or 0,
+            "member": member.pk,
+            "other_member": other_member.pk,
+            "membership": membership.pk,
+            "other_membership": other_membership.pk,
+            "identity": Identity.objects.get(member=member).pk,
+            "other_identity": Identity.objects.get(member=other_member).pk,
+            "head_operator": chapter_head.pk,
+            "admin_token": admin_token.pk,
+        },
+        slugs={
+            "community": (membership.community.organization.slug, membership.community.slug),
+        },
+    )
+
+
+@dataclass(frozen=True)
+class Row:
+    """A route (URL name, or API path), the world objects of its URL, the method, the status
+    each persona gets (in PERSONAS order) and, for API writes, a body ("@name" → world id)."""
+
+    route: str
+    kwargs: dict[str, str]
+    method: str
+    expected: tuple[int, ...]
+    body: dict[str, Any] | None = None
+
+
+PAGE = (200, 200, 200, 403, 403, 302)
+ADMIN_PAGE = (200, 403, 403, 403, 403, 302)
+HEAD_PAGE = (200, 200, 403, 403, 403, 302)
+OTHER = (200, 404, 404, 403, 403, 302)
+C, OC = {"community_id": "community"}, {"community_id": "other_community"}
+
+CONSOLE: list[Row] = [
+    Row("organizations:dashboard", {}, "get", PAGE),
+    Row("organizations:community_list", {}, "get", PAGE),
+    Row("organizations:community_create", {}, "get", HEAD_PAGE),
+    Row("organizations:community_create", {}, "post", HEAD_PAGE),
+    Row("organizations:community_lifespan", {}, "get", PAGE),
+    Row("organizations:community_detail", C, "get", PAGE),
+    Row("organizations:community_detail", OC, "get", OTHER),
+    Row("organizations:community_edit", C, "get", HEAD_PAGE),
+    Row("organizations:community_edit", C, "post", HEAD_PAGE),
+    Row("organizations:community_edit", OC, "get", OTHER),
+    Row("organizations:community_archive", C, "post", (302, 302, 403, 403, 403, 302)),
+    Row("organizations:community_archive", OC, "post", (302, 404, 404, 403, 403, 302)),
+    Row("organizations:community_restore", C, "post", (302, 302, 403, 403, 403, 302)),
+    Row("organizations:community_restore", OC, "post", (302, 404, 404, 403, 403, 302)),
+    Row("organizations:community_member_add", C, "get", PAGE),
+    Row("organizations:community_member_add", C, "post", PAGE),
+    Row("organizations:community_member_add", OC, "get", OTHER),
+    Row(
+        "organizations:community_member_role",
+        {**C, "membership_id": "membership"},
+        "post",
+        (302, 302, 403, 403, 403, 302),
+    ),
+    Row(
+        "organizations:community_member_role",
+        {**OC, "membership_id": "other_membership"},
+        "post",
+        (302, 404, 404, 403, 403, 302),
+    ),
+    Row(
+        "organizations:community_member_remove",
+        {**C, "membership_id": "membership"},
+        "post",
+        (302, 302, 302, 403, 403, 302),
+    ),
+    Row(
+        "organizations:community_member_remove",
+        {**OC, "membership_id": "other_membership"},
+        "post",
+        (302, 404, 404, 403, 403, 302),
+    ),
+    Row("organizations:chapter_list", {}, "get", PAGE),
+    Row("organizations:chapter_create", {}, "get", ADMIN_PAGE),
+    Row("organizations:chapter_create", {}, "post", ADMIN_PAGE),
+    Row("organizations:chapter_detail", {"chapter_id": "chapter"}, "get", PAGE),
+    Row("organizations:chapter_detail", {"chapter_id": "other_chapter"}, "get", OTHER),
+    Row("organizations:chapter_edit", {"chapter_id": "chapter"}, "get", ADMIN_PAGE),
+    Row("organizations:chapter_edit", {"chapter_id": "chapter"}, "post", ADMIN_PAGE),
+    Row("organizations:chapter_edit", {"chapter_id": "other_chapter"}, "get", OTHER),
+    Row("members:list", {}, "get", PAGE),
+    Row("members:create", {}, "get", HEAD_PAGE),
+    Row("members:create", {}, "post", HEAD_PAGE),
+    Row("members:detail", {"member_id": "member"}, "get", PAGE),
+    Row("members:detail", {"member_id": "other_member"}, "get", OTHER),
+    Row("members:edit", {"member_id": "member"}, "get", PAGE),
+    Row("members:edit", {"member_id": "member"}, "post", PAGE),
+    Row("members:edit", {"member_id": "other_member"}, "get", OTHER),
+    Row("members:identity_add", {"member_id": "member"}, "post", PAGE),
+    Row("members:identity_add", {"member_id": "other_member"}, "post", OTHER),
+    Row(
+        "members:identity_remove",
+        {"member_id": "member", "identity_id": "identity"},
+        "post",
+        (302, 302, 302, 403, 403, 302),
+    ),
+    Row(
+        "members:identity_remove",
+        {"member_id": "other_member", "identity_id": "other_identity"},
+        "post",
+        (302, 404, 404, 403, 403, 302),
+    ),
+    Row("accounts:login", {}, "get", (200, 200, 200, 200, 200, 200)),
+    Row("accounts:logout", {}, "post", (302, 302, 302, 302, 302, 302)),
+    Row("accounts:operator_list", {}, "get", ADMIN_PAGE),
+    Row("accounts:operator_create", {}, "get", ADMIN_PAGE),
+    Row("accounts:operator_create", {}, "post", ADMIN_PAGE),
+    Row("accounts:operator_edit", {"operator_id": "head_operator"}, "get", ADMIN_PAGE),
+    Row("accounts:operator_edit", {"operator_id": "head_operator"}, "post", ADMIN_PAGE),
+    Row("accounts:operator_password", {"operator_id": "head_operator"}, "get", ADMIN_PAGE),
+    Row("accounts:operator_password", {"operator_id": "head_operator"}, "post", ADMIN_PAGE),
+    Row("accounts:token_list", {}, "get", PAGE),
+    Row("accounts:token_create", {}, "post", PAGE),
+    Row(
+        "accounts:token_revoke", {"token_id": "admin_token"}, "post", (302, 404, 404, 403, 403, 302)
+    ),
+    Row("audit:list", {}, "get", PAGE),
+]
+
+PORTAL: list[Row] = [
+    Row("portal:login", {}, "get", (200, 200, 200, 200, 200, 200)),
+    Row("portal:logout", {}, "post", (302, 302, 302, 302, 302, 302)),
+    Row("portal:my", {}, "get", (200, 200, 200, 200, 200, 302)),
+    Row("portal:community", {"community": "community"}, "get", (200,) * 6),
+    Row("portal:signup", {"community": "community"}, "get", (200, 200, 200, 302, 200, 200)),
+    Row("portal:signup", {"community": "community"}, "post", (200, 200, 200, 302, 200, 200)),
+    Row("portal:welcome", {"community": "community"}, "get", (302, 302, 302, 200, 302, 302)),
+    Row("portal:join", {"community": "community"}, "post", (302, 302, 302, 302, 302, 302)),
+    Row("portal:leave", {"community": "community"}, "post", (302, 302, 302, 302, 302, 302)),
+]
+
+M, OM = {"member_id": "member"}, {"member_id": "other_member"}
+API_READ = (200, 200, 200, 401, 401, 401)
+API_OTHER = (200, 404, 404, 401, 401, 401)
+API: list[Row] = [
+    Row("/me", {}, "get", API_READ),
+    Row("/chapters", {}, "get", API_READ),
+    Row(
+        "/chapters", {}, "post", (201, 403, 403, 401, 401, 401), {"name": "广州分会", "slug": "gz"}
+    ),
+    Row("/chapters/{chapter_id}", {"chapter_id": "chapter"}, "get", API_READ),
+    Row("/chapters/{chapter_id}", {"chapter_id": "other_chapter"}, "get", API_OTHER),
+    Row(
+        "/chapters/{chapter_id}",
+        {"chapter_id": "chapter"},
+        "patch",
+        (200, 403, 403, 401, 401, 401),
+        {"city": "上海市"},
+    ),
+    Row(
+        "/chapters/{chapter_id}",
+        {"chapter_id": "other_chapter"},
+        "patch",
+        (200, 404, 404, 401, 401, 401),
+        {"city": "北京市"},
+    ),
+    Row(
+        "/chapters/{chapter_id}",
+        {"chapter_id": "chapter"},
+        "delete",
+        (422, 403, 403, 401, 401, 401),
+    ),
+    Row("/communities", {}, "get", API_READ),
+    Row(
+        "/communities",
+        {},
+        "post",
+        (201, 201, 403, 401, 401, 401),
+        {"chapter_id": "@chapter", "kind": "lead_gen", "name": "裂变群", "slug": "lead"},
+    ),
+    Row("/communities/{community_id}", C, "get", API_READ),
+    Row("/communities/{community_id}", OC, "get", API_OTHER),
+    Row(
+        "/communities/{community_id}", C, "patch", (200, 200, 403, 401, 401, 401), {"intro": "欢迎"}
+    ),
+    Row(
+        "/communities/{community_id}",
+        OC,
+        "patch",
+        (200, 404, 404, 401, 401, 401),
+        {"intro": "欢迎"},
+    ),
+    Row("/communities/{community_id}/archive", C, "post", (200, 200, 403, 401, 401, 401)),
+    Row("/communities/{community_id}/archive", OC, "post", (200, 404, 404, 401, 401, 401)),
+    Row("/communities/{community_id}/restore", C, "post", (422, 422, 403, 401, 401, 401)),
+    Row("/communities/{community_id}/restore", OC, "post", (422, 404, 404, 401, 401, 401)),
+    Row("/members", {}, "get", API_READ),
+    Row(
+        "/members",
+        {},
+        "post",
+        (201, 201, 403, 401, 401, 401),
+        {"display_name": "王五", "chapter_id": "@chapter"},
+    ),
+    Row("/members/{member_id}", M, "get", API_READ),
+    Row("/members/{member_id}", OM, "get", API_OTHER),
+    Row("/members/{member_id}", M, "patch", (200, 200, 200, 401, 401, 401), {"notes": "常来"}),
+    Row("/members/{member_id}", OM, "patch", (200, 404, 404, 401, 401, 401), {"notes": "常来"}),
+    Row("/members/{member_id}", M, "delete", (204, 204, 403, 401, 401, 401)),
+    Row("/members/{member_id}", OM, "delete", (204, 404, 404, 401, 401, 401)),
+    Row("/identities", {}, "get", API_READ),
+    Row(
+        "/identities",
+        {},
+        "post",
+        (201, 201, 201, 401, 401, 401),
+        {"member_id": "@member", "channel": "telegram", "external_id": "tg-1"},
+    ),
+    Row("/identities/{identity_id}", {"identity_id": "identity"}, "get", API_READ),
+    Row("/identities/{identity_id}", {"identity_id": "other_identity"}, "get", API_OTHER),
+    Row(
+        "/identities/{identity_id}",
+        {"identity_id": "identity"},
+        "patch",
+        (200, 200, 200, 401, 401, 401),
+        {"display_name": "张三"},
+    ),
+    Row(
+        "/identities/{identity_id}",
+        {"identity_id": "other_identity"},
+        "patch",
+        (200, 404, 404, 401, 401, 401),
+        {"display_name": "李四"},
+    ),
+    Row(
+        "/identities/{identity_id}",
+        {"identity_id": "identity"},
+        "delete",
+        (204, 204, 204, 401, 401, 401),
+    ),
+    Row(
+        "/identities/{identity_id}",
+        {"identity_id": "other_identity"},
+        "delete",
+        (204, 404, 404, 401, 401, 401),
+    ),
+    Row("/memberships", {}, "get", API_READ),
+    Row(
+        "/memberships",
+        {},
+        "post",
+        (422, 422, 422, 401, 401, 401),
+        {"member_id": "@member", "community_id": "@community"},
+    ),
+    Row("/memberships/{membership_id}", {"membership_id": "membership"}, "get", API_READ),
+    Row("/memberships/{membership_id}", {"membership_id": "other_membership"}, "get", API_OTHER),
+    Row(
+        "/memberships/{membership_id}",
+        {"membership_id": "membership"},
+        "patch",
+        (200, 200, 403, 401, 401, 401),
+        {"role": "kol"},
+    ),
+    Row(
+        "/memberships/{membership_id}",
+        {"membership_id": "other_membership"},
+        "patch",
+        (200, 404, 404, 401, 401, 401),
+        {"role": "kol"},
+    ),
+    Row(
+        "/memberships/{membership_id}",
+        {"membership_id": "membership"},
+        "delete",
+        (204, 204, 204, 401, 401, 401),
+    ),
+    Row(
+        "/memberships/{membership_id}",
+        {"membership_id": "other_membership"},
+        "delete",
+        (204, 404, 404, 401, 401, 401),
+    ),
+]
+
+
+def _url(row: Row, world: World) -> str:
+    if row.route.startswith("/"):
+        return "/api/v1" + row.route.format(**{k: world.ids[v] for k, v in row.kwargs.items()})
+    if row.route.startswith("portal:") and row.kwargs:
+        org_slug, slug = world.slugs[row.kwargs["community"]]
+        return reverse(row.route, kwargs={"org_slug": org_slug, "slug": slug})
+    return reverse(row.route, kwargs={k: world.ids[v] for k, v in row.kwargs.items()})
+
+
+def _body(row: Row, world: World) -> str:
+    body = {
+        k: world.ids[v[1:]] if isinstance(v, str) and v.startswith("@") else v
+        for k, v in (row.body or {}).items()
+    }
+    return json.dumps(body)
+
+
+def _cases(rows: list[Row]) -> list[Any]:
+    return [
+        pytest.param(
+            row, i, id=f"{row.method.upper()} {row.route} {','.join(row.kwargs.values())} {p}"
+        )
+        for row in rows
+        for i, p in enumerate(PERSONAS)
+    ]
+
+
+@pytest.mark.parametrize(("row", "index"), _cases(CONSOLE + PORTAL))
+def test_pages(world, client_as, row: Row, index: int) -> None:
+    client: Client = client_as(PERSONAS[index])
+    response = getattr(client, row.method)(_url(row, world))
+    assert response.status_code == row.expected[index]
+
+
+@pytest.mark.parametrize(("row", "index"), _cases(API))
+def test_api(world, api_client_as, row: Row, index: int) -> None:
+    client: Client = api_client_as(PERSONAS[index])
+    call: Callable[..., Any] = getattr(client, row.method)
+    if row.method in ("post", "patch"):
+        response = call(_url(row, world), data=_body(row, world), content_type="application/json")
+    else:
+        response = call(_url(row, world))
+    assert response.status_code == row.expected[index]
+
+
+def _console_routes() -> set[str]:
+    def walk(resolver: URLResolver, namespace: str | None) -> set[str]:
+        names: set[str] = set()
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace in ("admin", "api"):
+                    continue
+                names |= walk(pattern, pattern.namespace or namespace)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+        return names
+
+    return walk(get_resolver(), None) - NOT_ROUTES
+
+
+def _api_operations() -> set[tuple[str, str]]:
+    paths = api.get_openapi_schema()["paths"]
+    return {(path.removeprefix("/api/v1"), method) for path, ops in paths.items() for method in ops}
+
+
+def test_every_route_is_in_the_matrix() -> None:
+    assert _console_routes() == {row.route for row in CONSOLE + PORTAL}
+    assert _api_operations() == {(row.route, row.method) for row in API}
+
+
+def test_objects_of_the_matrix_are_distinct(world) -> None:
+    """Guard against a world where 'other' objects are the same as the own ones."""
+    for name in ("community", "chapter", "member", "membership", "identity"):
+        assert world.ids[name] != world.ids[f"other_{name}"]
+    assert ApiToken.objects.filter(pk=world.ids["admin_token"]).exists()
+    assert Operator.objects.filter(pk=world.ids["head_operator"]).exists()
+    assert Member.objects.count() == 2
