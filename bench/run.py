@@ -10,7 +10,8 @@ loads the demo organisation (~300 members) and measures:
 - memory: peak Python allocation (tracemalloc) of the member list page against the sign-in page.
 
 Targets (ratios, machine-independent): api_communities ≤ 3.0 × baseline, console_members
-≤ 8.0 × baseline (25 rows and three filter selects against an empty form), memory ≤ 5.0 × baseline. The script exits 1 when a target is missed.
+≤ 8.0 × baseline (25 rows and three filter selects against an empty form),
+memory ≤ 5.0 × baseline. The script exits 1 when a target is missed.
 """
 
 from __future__ import annotations
