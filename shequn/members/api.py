@@ -9,8 +9,8 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from shequn.accounts.api import actor_of
-from shequn.accounts.schemas import PageParams, paginate
 from shequn.accounts.selectors import OperatorScope
+from shequn.core.schemas import PageParams, paginate
 from shequn.members import selectors, services
 from shequn.members.models import Identity, Member, Membership, MembershipSource
 from shequn.members.schemas import (

@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from ninja import Field, Schema
 
-from shequn.accounts.schemas import InputSchema, PatchSchema
+from shequn.core.schemas import InputSchema, PatchSchema
 from shequn.members.models import (
     DISPLAY_NAME_MAX_LENGTH,
     Channel,

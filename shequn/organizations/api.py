@@ -8,8 +8,8 @@ from django.http import HttpRequest
 from ninja import Query, Router, Status
 
 from shequn.accounts.api import actor_of
-from shequn.accounts.schemas import PageParams, paginate
 from shequn.accounts.selectors import OperatorScope
+from shequn.core.schemas import PageParams, paginate
 from shequn.organizations import selectors, services
 from shequn.organizations.models import Chapter, Community
 from shequn.organizations.schemas import (

@@ -8,7 +8,7 @@ from typing import ClassVar, Literal
 from ninja import Field, Schema
 from pydantic import AwareDatetime
 
-from shequn.accounts.schemas import InputSchema, PatchSchema
+from shequn.core.schemas import InputSchema, PatchSchema
 from shequn.organizations.models import (
     MAX_CAPACITY,
     NAME_MAX_LENGTH,
