@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from shequn.accounts.models import OperatorRole
 from shequn.accounts.selectors import OperatorScope, get_operator_scope
@@ -124,7 +125,7 @@ class OperatorCreateForm(PasswordPairMixin, ScopeFieldsMixin):
 
 class OperatorEditForm(ScopeFieldsMixin):
     is_active = forms.BooleanField(
-        label=_("Active"),
+        label=pgettext_lazy("operator account", "Active"),
         required=False,
         help_text=_("Switched-off accounts can no longer sign in or use their API tokens."),
     )

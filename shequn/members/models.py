@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from shequn.core.models import TimeStampedModel
 from shequn.organizations.models import Chapter, Community, Organization
@@ -110,7 +111,7 @@ class MembershipRole(models.TextChoices):
 
 
 class MembershipStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("membership status", "Active")
     LEFT = "left", _("Left")
     REMOVED = "removed", _("Removed")
 

@@ -373,7 +373,7 @@ def end_membership(
 ) -> Membership:
     """Record that a member left (by themselves) or was removed from a community."""
     if status not in (MembershipStatus.LEFT, MembershipStatus.REMOVED):
-        raise ValidationError({"status": _("A membership ends as left or removed.")})
+        raise ValidationError({"status": _("A membership can only end as left or removed.")})
     if actor is not None:
         actor.require(
             actor.can_manage_members_of(membership.community_id, membership.community.chapter_id)

@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from shequn.core.models import TimeStampedModel
 
@@ -88,7 +89,7 @@ class CommunityAccess(models.TextChoices):
 
 
 class CommunityStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("community status", "Active")
     ARCHIVED = "archived", _("Archived")
     DISSOLVED = "dissolved", _("Dissolved")
 

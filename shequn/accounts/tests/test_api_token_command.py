@@ -53,9 +53,9 @@ def test_unknown_user(db):
 
 def test_user_who_is_not_an_operator(member):
     UserFactory(username="plain")
-    assert error_of("plain") == "The user plain is not an operator account."
+    assert error_of("plain") == "The user plain has no operator account."
     assert error_of("zhangsan@example.com") == (
-        "The user zhangsan@example.com is not an operator account."
+        "The user zhangsan@example.com has no operator account."
     )
     assert ApiToken.objects.count() == 0
 

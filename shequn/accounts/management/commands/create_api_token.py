@@ -29,7 +29,7 @@ class Command(BaseCommand):
         if operator is None:
             if get_user_model().objects.filter(username=username).exists():
                 raise CommandError(
-                    _("The user %(username)s is not an operator account.") % {"username": username}
+                    _("The user %(username)s has no operator account.") % {"username": username}
                 )
             raise CommandError(_("There is no user %(username)s.") % {"username": username})
         if not operator.user.is_active:

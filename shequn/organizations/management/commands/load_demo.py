@@ -131,18 +131,19 @@ class Command(BaseCommand):
         places = [
             (gettext_noop("Console"), base),
             (gettext_noop("Member pages"), link("portal:login")),
-            (gettext_noop("Open community page"), link("portal:community", ORG_SLUG, "newcomers")),
+            (
+                gettext_noop("Page of an open community"),
+                link("portal:community", ORG_SLUG, "newcomers"),
+            ),
             (gettext_noop("Django admin"), link("admin:index")),
         ]
+        demo, login_label = _both(gettext_noop("Demo")), _both(gettext_noop("Login"))
+        password_label, role_label = _both(gettext_noop("Password")), _both(gettext_noop("Role"))
         logins = list_demo_logins()
         width = max([len(login.username) for login in logins] + [12])
-        lines = ["", f"{ORG_NAME} · {_both(gettext_noop('Demo'))}"]
+        lines = ["", f"{ORG_NAME} · {demo}"]
         lines += [f"  {_both(label)}: {address}" for label, address in places]
-        lines += [
-            "",
-            f"  {_both(gettext_noop('Login')):<{width}}  "
-            f"{_both(gettext_noop('Password')):<18}  {_both(gettext_noop('Role'))}",
-        ]
+        lines += ["", f"  {login_label:<{width}}  {password_label:<18}  {role_label}"]
         lines += [
             f"  {login.username:<{width}}  {settings.DEMO_PASSWORD:<18}  {_role(login)}"
             for login in logins
