@@ -36,6 +36,9 @@ class Command(BaseCommand):
         def stop(signum: int, frame: FrameType | None) -> None:
             raise KeyboardInterrupt
 
+        # Ctrl-C (SIGINT) and SIGTERM stop both processes, even where SIGINT was inherited as
+        # ignored (a shell's background job).
+        signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         url = f"http://{options['host']}:{options['port']}/"
         self.stdout.write(self.style.SUCCESS(f"shequn is serving at {url} (Ctrl-C stops it)"))
