@@ -137,7 +137,10 @@ def test_paginated_by_50(client_as, scope_of, org_admin, member) -> None:
 
 def test_htmx_renders_entries_only(client_as, entries) -> None:
     response = client_as("org_admin").get("/audit/?action=create", HTTP_HX_REQUEST="true")
-    assert [t.name for t in response.templates] == ["audit/partials/entries.html"]
+    assert [t.name for t in response.templates] == [
+        "audit/partials/entries.html",
+        "console/_pagination.html",
+    ]
     assert response.content.decode().lstrip().startswith('<div id="audit-entries">')
 
 

@@ -166,7 +166,10 @@ def test_list_paginates_by_25(client_as, org_admin, org) -> None:
 def test_htmx_list_renders_the_table_only(client_as, world) -> None:
     response = client_as("org_admin").get("/members/?q=张", HTTP_HX_REQUEST="true")
     assert response.status_code == 200
-    assert [t.name for t in response.templates] == ["members/partials/member_table.html"]
+    assert [t.name for t in response.templates] == [
+        "members/partials/member_table.html",
+        "console/_pagination.html",
+    ]
     assert response.content.decode().lstrip().startswith('<div id="member-table">')
 
 
