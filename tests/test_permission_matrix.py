@@ -93,6 +93,8 @@ CONSOLE: list[Row] = [
     Row("organizations:community_archive", OC, "post", (302, 404, 404, 403, 403, 302)),
     Row("organizations:community_restore", C, "post", (302, 302, 403, 403, 403, 302)),
     Row("organizations:community_restore", OC, "post", (302, 404, 404, 403, 403, 302)),
+    Row("organizations:community_dissolve", C, "post", (302, 302, 403, 403, 403, 302)),
+    Row("organizations:community_dissolve", OC, "post", (302, 404, 404, 403, 403, 302)),
     Row("organizations:community_member_add", C, "get", PAGE),
     Row("organizations:community_member_add", C, "post", PAGE),
     Row("organizations:community_member_add", OC, "get", OTHER),
@@ -234,6 +236,8 @@ API: list[Row] = [
     Row("/communities/{community_id}/archive", OC, "post", (200, 404, 404, 401, 401, 401)),
     Row("/communities/{community_id}/restore", C, "post", (422, 422, 403, 401, 401, 401)),
     Row("/communities/{community_id}/restore", OC, "post", (422, 404, 404, 401, 401, 401)),
+    Row("/communities/{community_id}/dissolve", C, "post", (200, 200, 403, 401, 401, 401)),
+    Row("/communities/{community_id}/dissolve", OC, "post", (200, 404, 404, 401, 401, 401)),
     Row("/members", {}, "get", API_READ),
     Row(
         "/members",

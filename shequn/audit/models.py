@@ -13,6 +13,7 @@ class AuditAction(models.TextChoices):
     CREATE = "create", _("Created")
     UPDATE = "update", _("Updated")
     ARCHIVE = "archive", _("Archived")
+    DISSOLVE = "dissolve", _("Dissolved")
     DELETE = "delete", _("Deleted")
     JOIN = "join", _("Joined")
     LEAVE = "leave", _("Left")

@@ -134,6 +134,15 @@ def archive_community(request: HttpRequest, community_id: int) -> Community:
     return selectors.get_community_for_user(actor=actor, community_id=community_id)
 
 
+@router.post("/communities/{community_id}/dissolve", response=CommunityOut, tags=["communities"])
+def dissolve_community(request: HttpRequest, community_id: int) -> Community:
+    """Dissolve an active or archived community. Final: it cannot be restored."""
+    actor = actor_of(request)
+    community = selectors.get_community_for_user(actor=actor, community_id=community_id)
+    services.dissolve_community(actor=actor, community=community)
+    return selectors.get_community_for_user(actor=actor, community_id=community_id)
+
+
 @router.post("/communities/{community_id}/restore", response=CommunityOut, tags=["communities"])
 def restore_community(request: HttpRequest, community_id: int) -> Community:
     """Bring an archived community back to active."""

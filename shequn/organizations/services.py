@@ -301,3 +301,27 @@ def restore_community(*, actor: OperatorScope, community: Community) -> Communit
         community_id=community.pk,
     )
     return community
+
+
+@transaction.atomic
+def dissolve_community(*, actor: OperatorScope, community: Community) -> Community:
+    """Dissolve (解散) an active or archived community: final, as when a lead-gen group has
+    served its 48 hours. Its memberships stay on record; nobody can join it any more."""
+    actor.require(actor.can_manage_chapter(community.chapter_id))
+    community = Community.objects.select_for_update().get(pk=community.pk)
+    if community.status == CommunityStatus.DISSOLVED:
+        raise ValidationError(
+            _("This community has already been dissolved."), code="already_dissolved"
+        )
+    old = community.status
+    community.status = CommunityStatus.DISSOLVED
+    community.save(update_fields=["status", "updated_at"])
+    record_audit(
+        actor=actor,
+        action=AuditAction.DISSOLVE,
+        target=community,
+        changes={"status": [old, CommunityStatus.DISSOLVED]},
+        chapter_id=community.chapter_id,
+        community_id=community.pk,
+    )
+    return community

@@ -22,6 +22,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="community_restore",
     ),
     path(
+        "communities/<int:community_id>/dissolve/",
+        views.community_dissolve,
+        name="community_dissolve",
+    ),
+    path(
         "communities/<int:community_id>/members/add/",
         views.community_member_add,
         name="community_member_add",

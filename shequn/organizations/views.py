@@ -59,6 +59,7 @@ from shequn.organizations.services import (
     archive_community,
     create_chapter,
     create_community,
+    dissolve_community,
     propose_ends_at,
     restore_community,
     update_chapter,
@@ -265,6 +266,14 @@ def community_archive(request: OperatorRequest, community_id: int) -> HttpRespon
 def community_restore(request: OperatorRequest, community_id: int) -> HttpResponseBase:
     return _change_status(
         request, community_id, restore_community, _("Community “%(name)s” restored.")
+    )
+
+
+@operator_required
+@require_POST
+def community_dissolve(request: OperatorRequest, community_id: int) -> HttpResponseBase:
+    return _change_status(
+        request, community_id, dissolve_community, _("Community “%(name)s” dissolved.")
     )
 
 

@@ -19,6 +19,7 @@ from shequn.organizations.services import (
     archive_community,
     create_chapter,
     create_community,
+    dissolve_community,
     restore_community,
     update_community,
 )
@@ -219,3 +220,29 @@ def _png(w: int, h: int) -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", (w, h), (200, 30, 30)).save(buf, "PNG")
     return buf.getvalue()
+
+
+@pytest.mark.parametrize("start", ["active", "archived"])
+def test_dissolve_is_final(chapter_head, community, scope_of, start):
+    actor = scope_of(chapter_head)
+    if start == "archived":
+        archive_community(actor=actor, community=community)
+    dissolve_community(actor=actor, community=community)
+    community.refresh_from_db()
+    assert community.status == "dissolved"
+    entry = AuditEntry.objects.get(action="dissolve")
+    assert entry.changes == {"status": [start, "dissolved"]}
+    for service in (dissolve_community, restore_community, archive_community):
+        with pytest.raises(ValidationError):
+            service(actor=actor, community=community)
+    community.refresh_from_db()
+    assert community.status == "dissolved"
+    assert AuditEntry.objects.filter(action="dissolve").count() == 1
+
+
+def test_assistant_cannot_dissolve(assistant, community, scope_of):
+    with pytest.raises(PermissionDenied):
+        dissolve_community(actor=scope_of(assistant), community=community)
+    community.refresh_from_db()
+    assert community.status == "active"
+    assert not AuditEntry.objects.exists()
