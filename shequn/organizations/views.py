@@ -357,16 +357,24 @@ def _membership_response(
     return redirect("organizations:community_detail", community_id=community.pk)
 
 
+def _community_membership(
+    actor: OperatorScope, community_id: int, membership_id: int
+) -> tuple[Community, Membership]:
+    """A community in the actor's scope and one of its memberships (404 otherwise)."""
+    community = get_community_for_user(actor=actor, community_id=community_id)
+    membership = get_community_membership_for_user(
+        actor=actor, community_id=community.pk, membership_id=membership_id
+    )
+    return community, membership
+
+
 @operator_required
 @require_POST
 def community_member_role(
     request: OperatorRequest, community_id: int, membership_id: int
 ) -> HttpResponseBase:
     actor = request.operator_scope
-    community = get_community_for_user(actor=actor, community_id=community_id)
-    membership = get_community_membership_for_user(
-        actor=actor, community_id=community.pk, membership_id=membership_id
-    )
+    community, membership = _community_membership(actor, community_id, membership_id)
     actor.require(actor.can_manage_chapter(community.chapter_id))
     form = RoleForm(request.POST, roles=MembershipRole.choices)
     error = "" if form.is_valid() else " ".join(str(e) for e in form.errors.get("role", []))
@@ -386,10 +394,7 @@ def community_member_remove(
     request: OperatorRequest, community_id: int, membership_id: int
 ) -> HttpResponseBase:
     actor = request.operator_scope
-    community = get_community_for_user(actor=actor, community_id=community_id)
-    membership = get_community_membership_for_user(
-        actor=actor, community_id=community.pk, membership_id=membership_id
-    )
+    community, membership = _community_membership(actor, community_id, membership_id)
     error = ""
     try:
         membership = end_membership(actor=actor, membership=membership)

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models import F, Min
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from shequn.accounts.models import Operator, OperatorRole
 from shequn.accounts.selectors import build_scope
@@ -192,7 +192,7 @@ def test_if_empty_twice_changes_nothing(demo):
 
 def test_without_if_empty_a_second_load_is_refused(demo):
     before = table_counts()
-    with pytest.raises(CommandError, match="exists already"):
+    with translation.override("en"), pytest.raises(CommandError, match="exists already"):
         load()
     assert table_counts() == before
 
