@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.cache import cache
 from django.test import Client
 
 from shequn.accounts.models import Operator, OperatorRole
@@ -33,6 +34,13 @@ OPERATOR_PERSONAS = ("org_admin", "chapter_head", "assistant")
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    """Rate-limit counters live in the cache: every test starts with none (axes keeps its
+    sign-in attempts in the database, which each test's transaction resets)."""
+    cache.clear()
 
 
 @pytest.fixture

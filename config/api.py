@@ -1,7 +1,9 @@
 """The one NinjaAPI of shequn: /api/v1/. Each app adds its Router here.
 
-Errors are RFC 9457 problem documents (shequn.core.problems). The Swagger UI at /api/docs
-loads its scripts and styles from this server (django-ninja's bundled copy), never a CDN.
+Errors are RFC 9457 problem documents (shequn.core.problems), for every status: 4xx, 405 of
+a known path, 404 of an unknown one, 413 and 500. JSON is UTF-8 without escapes. The Swagger
+UI at /api/docs loads its scripts and styles from this server (django-ninja's bundled copy),
+never a CDN.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 import ninja
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.template import engines
-from django.urls import URLPattern, URLResolver, path, reverse
+from django.urls import URLPattern, URLResolver, path, re_path, reverse
 from django.views.decorators.cache import cache_control
 from ninja import NinjaAPI
 from ninja.openapi.docs import DocsBase
@@ -21,7 +23,15 @@ from ninja.openapi.views import openapi_view
 
 from shequn.accounts.api import ApiTokenAuth
 from shequn.accounts.api import router as accounts_router
-from shequn.core.problems import JsonBodyParser, install_problem_handlers, method_not_allowed
+from shequn.core.problems import (
+    PROBLEM_SCHEMA,
+    JsonBodyParser,
+    install_problem_handlers,
+    method_not_allowed,
+    not_found,
+)
+from shequn.core.ratelimit import install_rate_limit_handler
+from shequn.core.renderers import Utf8JSONRenderer
 from shequn.members.api import router as members_router
 from shequn.organizations.api import router as organizations_router
 
@@ -96,7 +106,8 @@ def _problem_on_405(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
 
 
 class ShequnAPI(NinjaAPI):
-    """NinjaAPI whose 405 answers are problem documents, plus the local docs assets."""
+    """NinjaAPI whose 405 and unknown-path 404 answers are problem documents, with the local
+    docs assets and the Problem schema in the OpenAPI."""
 
     def _get_urls(self) -> list[URLPattern | URLResolver]:
         urls = super()._get_urls()
@@ -104,7 +115,13 @@ class ShequnAPI(NinjaAPI):
             if isinstance(pattern, URLPattern):
                 pattern.callback = _problem_on_405(pattern.callback)
         urls.append(path("docs/assets/<str:name>", docs_asset, name="docs-asset"))
+        urls.append(re_path(r"^(?P<rest>.*)$", not_found, name="not-found"))
         return urls
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        return schema
 
 
 api = ShequnAPI(
@@ -120,8 +137,10 @@ api = ShequnAPI(
     docs_url=None,
     auth=ApiTokenAuth(),
     parser=JsonBodyParser(),
+    renderer=Utf8JSONRenderer(),
 )
 install_problem_handlers(api)
+install_rate_limit_handler(api)
 api.add_router("", accounts_router)
 api.add_router("", organizations_router)
 api.add_router("", members_router)

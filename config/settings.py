@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import secrets
 import sys
+import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -61,10 +63,13 @@ INSTALLED_APPS = [
     "shequn.members",
     "shequn.audit",
     "shequn.portal",
+    "csp",
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -74,6 +79,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Member pages of a moved community redirect; of a closed one show it closed (410).
+    "shequn.portal.middleware.MovedOrClosedCommunityMiddleware",
+    # Last: turns a locked-out sign-in into our 429 page (shequn.core.ratelimit).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -104,16 +113,30 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # The test database is a file of its own (per process), not Django's shared-cache in-memory
+    # one, so that threads with their own connections (tests of concurrent requests) lock and
+    # wait as separate processes do.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"shequn-test-{os.getpid()}.sqlite3")
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    # Django's, with a message its zh-hans catalogue translates (shequn/core/passwords.py)
+    {"NAME": "shequn.core.passwords.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+# django-axes first: it refuses sign-ins of a locked-out username + address before the
+# password is checked (console, member pages and /admin/ alike).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "organizations:dashboard"
@@ -132,6 +155,10 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise expects it even before collectstatic
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# The app serves uploaded images itself under MEDIA_URL (shequn/core/media.py): right for the
+# embedded `serve`/`make run`. Turn off when the reverse proxy serves MEDIA_ROOT
+# (docs/deployment.md).
+SHEQUN_SERVE_MEDIA = _env_bool("SHEQUN_SERVE_MEDIA", default=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -144,14 +171,59 @@ STORAGES = {
 }
 # Uploaded images (avatars, covers): accepted types and the largest size in bytes.
 SHEQUN_IMAGE_MAX_BYTES = int(os.environ.get("SHEQUN_IMAGE_MAX_BYTES", 2 * 1024 * 1024))
+# Largest width or height, and largest number of pixels, of an uploaded image (checked from the
+# header before the picture is decoded; see shequn/core/images.py).
+SHEQUN_IMAGE_MAX_SIDE = int(os.environ.get("SHEQUN_IMAGE_MAX_SIDE", 4096))
+SHEQUN_IMAGE_MAX_PIXELS = int(os.environ.get("SHEQUN_IMAGE_MAX_PIXELS", 4096 * 4096))
 SHEQUN_IMAGE_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 SESSION_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "shequn.core.errors.csrf_failure"  # a styled page in the user's language
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
+# Content-Security-Policy (django-csp 4): scripts, styles and images from this server only; no
+# inline script, inline style or eval (templates use static/js/shequn.js with data attributes;
+# htmx runs with allowEval and its inline indicator styles off). The API docs page relaxes it for
+# Swagger UI (config/api.py). Uploaded media has its own stricter policy (shequn/core/media.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# HTTPS and reverse proxies (docs/deployment.md). SHEQUN_HTTPS=1 when the site is reached over
+# HTTPS: redirect plain HTTP, secure cookies, HSTS. SHEQUN_BEHIND_PROXY=1 when a reverse proxy
+# terminates TLS and sends X-Forwarded-Proto (only then is that header trusted).
+SHEQUN_HTTPS = _env_bool("SHEQUN_HTTPS")
+SHEQUN_BEHIND_PROXY = _env_bool("SHEQUN_BEHIND_PROXY")
+# The proxy's address, whose X-Forwarded-* headers `serve` (waitress) passes on.
+SHEQUN_TRUSTED_PROXY = os.environ.get("SHEQUN_TRUSTED_PROXY", "127.0.0.1")
+if SHEQUN_BEHIND_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+if SHEQUN_HTTPS:
+    SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 365 * 24 * 3600))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+    SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD")
+
+# Jobs (docs/jobs.md). `immediate` False explicitly: djhuey would default it to DEBUG and run
+# every task inside the request. `utc` False: Huey keeps times, crontabs and its log in the
+# process's zone, which Django sets to TIME_ZONE (Asia/Shanghai), so `serve` prints one zone.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     HUEY = {
@@ -159,7 +231,8 @@ if REDIS_URL:
         "name": "shequn",
         "url": REDIS_URL,
         "immediate": False,
-        "consumer": {"workers": 2, "worker_type": "thread"},
+        "utc": False,
+        "consumer": {"workers": 2, "worker_type": "thread", "periodic": True},
     }
     CACHES = {
         "default": {
@@ -173,9 +246,12 @@ else:
         "name": "shequn",
         "filename": str(VAR_DIR / "huey.sqlite3"),
         "immediate": False,
+        "utc": False,
         "consumer": {
             "workers": 2,
             "worker_type": "thread",
+            "periodic": True,  # the once-a-minute sweepers; `run_huey --no-periodic` to turn off
+            # SQLite is polled: look again after 0.25 s when idle, at most every second.
             "initial_delay": 0.25,
             "max_delay": 1.0,
         },
@@ -185,10 +261,73 @@ else:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        # Local time (TIME_ZONE) with its offset, e.g. [2026-12-02 08:34:28 +0800].
+        "timestamped": {
+            "format": "[{asctime}] {levelname} {name}: {message}",
+            "style": "{",
+            "datefmt": "%Y-%m-%d %H:%M:%S %z",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "jobs": {"class": "logging.StreamHandler", "formatter": "timestamped"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"huey": {"level": "INFO", "propagate": False}},
+    "loggers": {
+        # With a handler configured here, run_huey does not add its own. The consumer's start-up
+        # lines (its tasks, the periodic schedule) show; each task run only with
+        # HUEY_LOG_LEVEL=INFO (the sweepers run every minute); errors always.
+        "huey": {
+            "handlers": ["jobs"],
+            "level": os.environ.get("HUEY_LOG_LEVEL", "WARNING"),
+            "propagate": False,
+        },
+        "huey.consumer": {"level": "INFO"},
+        "huey.consumer.Scheduler": {"level": os.environ.get("HUEY_LOG_LEVEL", "WARNING")},
+        "shequn.organizations.tasks": {"handlers": ["jobs"], "level": "INFO", "propagate": False},
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # Demo operator accounts share this password unless DEMO_PASSWORD says otherwise.
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "shequn-demo-2026")
+
+# Sign-in lockout (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from
+# one address, that pair is refused (429 page) for AXES_COOLOFF_MINUTES; a right password resets
+# the count. Attempts are kept in the database (axes' tables, visible in /admin/).
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "shequn.core.ratelimit.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "shequn.core.ratelimit.axes_client_ip"
+AXES_VERBOSE = False
+# Behind a reverse proxy, the request header with the client's address (e.g. X-Real-IP as
+# HTTP_X_REAL_IP); empty: the connection's address (REMOTE_ADDR).
+SHEQUN_CLIENT_IP_HEADER = os.environ.get("SHEQUN_CLIENT_IP_HEADER", "")
+# Rate limits of public forms and API token failures per client address: "count/seconds".
+SHEQUN_RATE_LIMITS = {
+    "signup": os.environ.get("SHEQUN_RATE_SIGNUP", "10/3600"),
+    "password_reset": os.environ.get("SHEQUN_RATE_PASSWORD_RESET", "5/900"),
+    "verification": os.environ.get("SHEQUN_RATE_VERIFICATION", "5/900"),
+    "api_token_failure": os.environ.get("SHEQUN_RATE_API_TOKEN_FAILURES", "20/60"),
+}
+
+# Email (verification links, password reset): Django's email framework. The console backend
+# prints messages to the log until EMAIL_BACKEND (e.g. smtp) and EMAIL_HOST are set.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = _env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", 10))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "shequn <noreply@localhost>")
+SERVER_EMAIL = os.environ.get("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# How long a sign-up verification link works (seconds; default 3 days), and a password reset link.
+SHEQUN_EMAIL_VERIFICATION_MAX_AGE = int(
+    os.environ.get("SHEQUN_EMAIL_VERIFICATION_MAX_AGE", 3 * 24 * 3600)
+)
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600))

@@ -1,7 +1,13 @@
+from csp.decorators import csp_update
 from django.contrib import admin
 from django.urls import include, path
 
 from config.api import api, api_docs
+from shequn.core.media import serve_media
+
+# Swagger UI (served from this server) sets inline styles and shows data: images: allowed on
+# the API docs page only; the rest of the site keeps the strict policy (config/settings.py).
+api_docs_csp = csp_update({"style-src": ["'unsafe-inline'"], "img-src": ["data:"]})
 
 urlpatterns = [
     path("", include("shequn.organizations.urls")),
@@ -11,6 +17,13 @@ urlpatterns = [
     path("c/", include("shequn.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
-    path("api/docs", api_docs, name="api-docs"),
+    path("api/docs", api_docs_csp(api_docs), name="api-docs"),
     path("admin/", admin.site.urls),
+    path("media/<path:path>", serve_media, name="media"),
 ]
+
+# Styled error pages in the visitor's language (shequn.core.errors); CSRF_FAILURE_VIEW too.
+handler400 = "shequn.core.errors.bad_request"
+handler403 = "shequn.core.errors.permission_denied"
+handler404 = "shequn.core.errors.page_not_found"
+handler500 = "shequn.core.errors.server_error"

@@ -25,7 +25,15 @@ from shequn.accounts.services import issue_api_token
 from shequn.members.models import Identity, Member, Membership
 
 PERSONAS = ("org_admin", "chapter_head", "assistant", "member", "outsider", "anonymous")
-NOT_ROUTES = {"set_language", "api:api-root", "api:docs-asset", "api:openapi-json", "api-docs"}
+# Uploaded images (/media/…) are public files, tested in shequn/core/tests/test_media.py.
+NOT_ROUTES = {
+    "set_language",
+    "api:api-root",
+    "api:docs-asset",
+    "api:openapi-json",
+    "api-docs",
+    "media",
+}
 
 
 @dataclass
@@ -77,6 +85,7 @@ ADMIN_PAGE = (200, 403, 403, 403, 403, 302)
 HEAD_PAGE = (200, 200, 403, 403, 403, 302)
 OTHER = (200, 404, 404, 403, 403, 302)
 C, OC = {"community_id": "community"}, {"community_id": "other_community"}
+RESET_LINK = {"uidb64": "member", "token": "member"}
 
 CONSOLE: list[Row] = [
     Row("organizations:dashboard", {}, "get", PAGE),
@@ -154,6 +163,13 @@ CONSOLE: list[Row] = [
     ),
     Row("accounts:login", {}, "get", (200, 200, 200, 200, 200, 200)),
     Row("accounts:logout", {}, "post", (302, 302, 302, 302, 302, 302)),
+    # Password reset: public; an empty POST shows the form again. The confirm link here is a
+    # bogus one (ids as uid and token): the "link does not work" page.
+    Row("accounts:password_reset", {}, "get", (200,) * 6),
+    Row("accounts:password_reset", {}, "post", (200,) * 6),
+    Row("accounts:password_reset_done", {}, "get", (200,) * 6),
+    Row("accounts:password_reset_confirm", RESET_LINK, "get", (200,) * 6),
+    Row("accounts:password_reset_complete", {}, "get", (200,) * 6),
     Row("accounts:operator_list", {}, "get", ADMIN_PAGE),
     Row("accounts:operator_create", {}, "get", ADMIN_PAGE),
     Row("accounts:operator_create", {}, "post", ADMIN_PAGE),
@@ -163,6 +179,8 @@ CONSOLE: list[Row] = [
     Row("accounts:operator_password", {"operator_id": "head_operator"}, "post", ADMIN_PAGE),
     Row("accounts:token_list", {}, "get", PAGE),
     Row("accounts:token_create", {}, "post", PAGE),
+    # Without a token just issued in the session, operators are sent back to their list.
+    Row("accounts:token_created", {}, "get", (302, 302, 302, 403, 403, 302)),
     Row(
         "accounts:token_revoke", {"token_id": "admin_token"}, "post", (302, 404, 404, 403, 403, 302)
     ),
@@ -178,7 +196,19 @@ PORTAL: list[Row] = [
     Row("portal:signup", {"community": "community"}, "post", (200, 200, 200, 302, 200, 200)),
     Row("portal:welcome", {"community": "community"}, "get", (302, 302, 302, 200, 302, 302)),
     Row("portal:join", {"community": "community"}, "post", (302, 302, 302, 302, 302, 302)),
+    # GET asks for confirmation (members only; others are sent to sign in or back to the page)
+    Row("portal:leave", {"community": "community"}, "get", (302, 302, 302, 200, 302, 302)),
     Row("portal:leave", {"community": "community"}, "post", (302, 302, 302, 302, 302, 302)),
+    Row("portal:password_reset", {}, "get", (200,) * 6),
+    Row("portal:password_reset", {}, "post", (200,) * 6),
+    Row("portal:password_reset_done", {}, "get", (200,) * 6),
+    Row("portal:password_reset_confirm", RESET_LINK, "get", (200,) * 6),
+    Row("portal:password_reset_complete", {}, "get", (200,) * 6),
+    # Email verification: nobody here waits for one (→ "my communities"); a bogus link is 400.
+    Row("portal:signup_pending", {}, "get", (302,) * 6),
+    Row("portal:verification_resend", {}, "post", (302,) * 6),
+    Row("portal:verify_email", {"token": "member"}, "get", (400,) * 6),
+    Row("portal:verify_email", {"token": "member"}, "post", (400,) * 6),
 ]
 
 M, OM = {"member_id": "member"}, {"member_id": "other_member"}
@@ -330,7 +360,7 @@ API: list[Row] = [
 def _url(row: Row, world: World) -> str:
     if row.route.startswith("/"):
         return "/api/v1" + row.route.format(**{k: world.ids[v] for k, v in row.kwargs.items()})
-    if row.route.startswith("portal:") and row.kwargs:
+    if row.route.startswith("portal:") and "community" in row.kwargs:
         org_slug, slug = world.slugs[row.kwargs["community"]]
         return reverse(row.route, kwargs={"org_slug": org_slug, "slug": slug})
     return reverse(row.route, kwargs={k: world.ids[v] for k, v in row.kwargs.items()})

@@ -104,6 +104,11 @@ def get_operator_scope(user: AbstractBaseUser | AnonymousUser) -> OperatorScope:
     return build_scope(operator)
 
 
+def is_operator_account(user: AbstractBaseUser) -> bool:
+    """Whether a web account is an operator's (signs in on the console, not the member pages)."""
+    return Operator.objects.filter(user_id=user.pk).exists()
+
+
 def build_scope(operator: Operator) -> OperatorScope:
     chapter_ids: frozenset[int] = frozenset()
     community_ids: frozenset[int] = frozenset()

@@ -80,11 +80,15 @@ def create_operator(
         actor.require(actor.can_manage_organization())
         organization = actor.organization
     user_model = get_user_model()
-    username = username.strip()
+    username = user_model.normalize_username(username.strip())
     if not username or len(username) > USERNAME_MAX_LENGTH:
         raise ValidationError(
             {"username": _("Enter a user name of 1 to 150 characters.")}, code="username"
         )
+    try:  # Django's rules: letters, digits and @/./+/-/_ only (UnicodeUsernameValidator)
+        user_model._meta.get_field(user_model.USERNAME_FIELD).run_validators(username)
+    except ValidationError as exc:
+        raise ValidationError({"username": exc.error_list}) from exc
     if user_model.objects.filter(username__iexact=username).exists():
         raise ValidationError(
             {"username": _("This user name is taken.")}, code="duplicate_username"

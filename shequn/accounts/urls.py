@@ -7,6 +7,18 @@ app_name = "accounts"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
+    path("password-reset/", views.password_reset, name="password_reset"),
+    path("password-reset/sent/", views.password_reset_done, name="password_reset_done"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        views.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/complete/",
+        views.password_reset_complete,
+        name="password_reset_complete",
+    ),
     path("operators/", views.operator_list, name="operator_list"),
     path("operators/new/", views.operator_create, name="operator_create"),
     path("operators/<int:operator_id>/edit/", views.operator_edit, name="operator_edit"),
@@ -17,5 +29,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("tokens/", views.token_list, name="token_list"),
     path("tokens/new/", views.token_create, name="token_create"),
+    path("tokens/created/", views.token_created, name="token_created"),
     path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
 ]

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.views import LoginView, LogoutView
+from django.contrib.auth.views import (
+    LoginView,
+    LogoutView,
+    PasswordResetCompleteView,
+    PasswordResetConfirmView,
+    PasswordResetDoneView,
+    PasswordResetView,
+)
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from shequn.accounts.decorators import OperatorRequest, operator_required
 from shequn.accounts.forms import (
@@ -18,6 +27,7 @@ from shequn.accounts.forms import (
     OperatorEditForm,
     OperatorLoginForm,
     OperatorPasswordForm,
+    OperatorPasswordResetForm,
 )
 from shequn.accounts.selectors import (
     OperatorScope,
@@ -34,6 +44,7 @@ from shequn.accounts.services import (
     update_operator,
 )
 from shequn.core.forms import add_service_errors
+from shequn.core.ratelimit import rate_limit_post
 
 login_view = LoginView.as_view(
     template_name="accounts/login.html",
@@ -41,6 +52,30 @@ login_view = LoginView.as_view(
     next_page="organizations:dashboard",
 )
 logout_view = LogoutView.as_view()
+
+RESET_LINK_DAYS = max(1, settings.PASSWORD_RESET_TIMEOUT // (24 * 3600))
+# Password reset by email (Django's views, console look). An unknown email gets the same answer.
+password_reset = rate_limit_post("password_reset")(
+    PasswordResetView.as_view(
+        template_name="accounts/password_reset.html",
+        form_class=OperatorPasswordResetForm,
+        email_template_name="accounts/email/password_reset.txt",
+        html_email_template_name="accounts/email/password_reset.html",
+        subject_template_name="accounts/email/password_reset_subject.txt",
+        extra_email_context={"days": RESET_LINK_DAYS},
+        success_url=reverse_lazy("accounts:password_reset_done"),
+    )
+)
+password_reset_done = PasswordResetDoneView.as_view(
+    template_name="accounts/password_reset_done.html", extra_context={"days": RESET_LINK_DAYS}
+)
+password_reset_confirm = PasswordResetConfirmView.as_view(
+    template_name="accounts/password_reset_confirm.html",
+    success_url=reverse_lazy("accounts:password_reset_complete"),
+)
+password_reset_complete = PasswordResetCompleteView.as_view(
+    template_name="accounts/password_reset_complete.html"
+)
 
 
 def _admin_scope(request: OperatorRequest) -> OperatorScope:
@@ -92,7 +127,7 @@ def operator_edit(request: OperatorRequest, operator_id: int) -> HttpResponse:
         "communities": list(operator.communities.all()),
         "is_active": operator.user.is_active,
     }
-    form = OperatorEditForm(request.POST or None, initial=initial, actor=actor)
+    form = OperatorEditForm(request.POST or None, initial=initial, actor=actor, operator=operator)
     if request.method == "POST" and form.is_valid():
         try:
             update_operator(actor=actor, operator=operator, **form.cleaned_data)
@@ -122,6 +157,10 @@ def operator_password(request: OperatorRequest, operator_id: int) -> HttpRespons
     return render(request, "accounts/operator_password.html", {"form": form, "operator": operator})
 
 
+# The raw value of a token just issued waits here for its one display (Post/Redirect/Get).
+JUST_ISSUED_SESSION_KEY = "accounts:new_api_token"
+
+
 def _render_token_list(request: OperatorRequest, form: ApiTokenForm) -> HttpResponse:
     tokens = list_api_tokens(actor=request.operator_scope)
     return render(request, "accounts/token_list.html", {"tokens": tokens, "form": form})
@@ -134,9 +173,9 @@ def token_list(request: OperatorRequest) -> HttpResponse:
 
 @operator_required
 @require_POST
-@never_cache
-def token_create(request: OperatorRequest) -> HttpResponse:
-    """Issue a token and show its raw value this once; only its hash is kept."""
+def token_create(request: OperatorRequest) -> HttpResponseBase:
+    """Issue a token, then redirect to the page that shows its raw value once (PRG: reloading
+    that page never issues a second token). Only the token's hash is stored."""
     form = ApiTokenForm(request.POST)
     if not form.is_valid():
         return _render_token_list(request, form)
@@ -144,10 +183,29 @@ def token_create(request: OperatorRequest) -> HttpResponse:
     token, raw = issue_api_token(
         actor=actor, operator=actor.operator, name=form.cleaned_data["name"]
     )
-    template = (
-        "accounts/partials/token_created.html" if request.htmx else "accounts/token_created.html"
+    request.session[JUST_ISSUED_SESSION_KEY] = {"id": token.pk, "raw": raw}
+    return redirect("accounts:token_created")
+
+
+@operator_required
+@require_GET
+@never_cache
+def token_created(request: OperatorRequest) -> HttpResponseBase:
+    """The raw value of the token just issued, this once: it leaves the session as it is shown."""
+    pending = request.session.pop(JUST_ISSUED_SESSION_KEY, None)
+    if not isinstance(pending, dict):
+        messages.info(
+            request,
+            _(
+                "A new token is shown only once, right after it is created. Create another one "
+                "if you did not copy it, and revoke the one you lost."
+            ),
+        )
+        return redirect("accounts:token_list")
+    token = get_api_token_for_user(actor=request.operator_scope, token_id=pending["id"])
+    return render(
+        request, "accounts/token_created.html", {"token": token, "raw_token": pending["raw"]}
     )
-    return render(request, template, {"token": token, "raw_token": raw})
 
 
 @operator_required

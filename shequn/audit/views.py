@@ -1,66 +1,40 @@
-"""The audit log page: who changed what, when, in the actor's scope."""
+"""The audit log page: who changed what, when, in the actor's scope, with filters."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
-from django.apps import apps
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET
 
 from shequn.accounts.decorators import OperatorRequest, operator_required
-from shequn.audit.models import AuditAction, AuditEntry
-from shequn.audit.selectors import list_audit_entries, list_audit_object_types
+from shequn.accounts.selectors import list_operators
+from shequn.audit.display import describe_entries, organization_zone
+from shequn.audit.forms import AuditFilterForm
+from shequn.audit.selectors import list_audit_entries
 
 ENTRIES_PER_PAGE = 50
-# Actions whose `changes` hold a snapshot of the values, not [old, new] pairs.
-SNAPSHOT_ACTIONS = {AuditAction.CREATE, AuditAction.DELETE, AuditAction.ISSUE_TOKEN}
-
-
-@dataclass(frozen=True)
-class ChangeRow:
-    field: str
-    old: Any
-    new: Any
-    is_change: bool  # False: `new` is the value recorded (on create, delete, …)
-
-
-def describe_changes(entry: AuditEntry) -> list[ChangeRow]:
-    """The entry's changed fields as rows: old → new, or the recorded value."""
-    changes = entry.changes if isinstance(entry.changes, dict) else {}
-    pairs = entry.action not in SNAPSHOT_ACTIONS and all(
-        isinstance(v, list) and len(v) == 2 for v in changes.values()
-    )
-    if pairs:
-        return [ChangeRow(k, v[0], v[1], True) for k, v in changes.items()]
-    return [ChangeRow(k, None, v, False) for k, v in changes.items()]
-
-
-def object_type_choices(types: list[str]) -> list[tuple[str, str]]:
-    """(model name, its translated verbose name) for each object type in the log."""
-    labels = {m._meta.model_name: str(m._meta.verbose_name) for m in apps.get_models()}
-    return [(t, labels.get(t, t)) for t in types]
 
 
 @operator_required
+@require_GET
 def audit_list(request: OperatorRequest) -> HttpResponse:
     actor = request.operator_scope
-    action = request.GET.get("action", "")
-    action = action if action in AuditAction.values else ""
-    object_types = list_audit_object_types(actor=actor)
-    object_type = request.GET.get("object_type", "")
-    object_type = object_type if object_type in object_types else ""
-    entries = list_audit_entries(actor=actor, action=action, object_type=object_type)
+    operators = list_operators(actor=actor).prefetch_related(None)
+    form = AuditFilterForm(
+        request.GET, operators=list(operators.values_list("user_id", "user__username"))
+    )
+    entries = list_audit_entries(actor=actor, **form.filters())
     page = Paginator(entries, ENTRIES_PER_PAGE).get_page(request.GET.get("page"))
     context = {
+        "form": form,
         "page": page,
-        "rows": [(entry, describe_changes(entry)) for entry in page],
-        "actions": AuditAction.choices,
-        "object_types": object_type_choices(object_types),
-        "selected_action": action,
-        "selected_object_type": object_type,
+        "rows": describe_entries(actor=actor, entries=page),
+        "zone": organization_zone().key,
     }
-    template = "audit/partials/entries.html" if request.htmx else "audit/list.html"
-    return render(request, template, context)
+    partial = bool(request.htmx) and not request.htmx.history_restore_request
+    template = "audit/partials/entries.html" if partial else "audit/list.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response

@@ -1,17 +1,26 @@
 """Errors of the JSON API as RFC 9457 problem details (`application/problem+json`).
 
 Every error answer has `type`, `title`, `status` and `detail`; validation errors (422) also
-list `errors: [{"loc": [...], "msg": "..."}]`, one per field. Titles and messages are
-translated into the language of the request (LocaleMiddleware: Accept-Language).
+list `errors: [{"loc": [...], "msg": "..."}]`, one per field; a conflict with an existing member
+(409) names it in `existing_id`. Titles and messages are translated into the language of the
+request (LocaleMiddleware: Accept-Language). Every exception of an API view ends here: an
+unexpected one is logged with its traceback and answered with a 500 problem, never an HTML page.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+import logging
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
+from django.conf import settings
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.utils.translation import gettext as _
@@ -27,8 +36,75 @@ PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE = "about:blank"
 # Names the services use for related objects, as the API spells them in request bodies.
 FIELD_ALIASES = {"chapter": "chapter_id", "community": "community_id", "member": "member_id"}
+# Codes of service ValidationErrors that are a conflict with the current state (409, not 422):
+# what a second, sequential attempt (or the loser of a race) gets.
+CONFLICT_CODES = frozenset({"already_member", "already_ended", "duplicate_member"})
+
+logger = logging.getLogger("shequn.api")
 
 ErrorItem = dict[str, Any]
+
+# The JSON schema of every problem document (components.schemas.Problem of the OpenAPI).
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "An RFC 9457 problem document.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "description": "Always `about:blank`."},
+        "title": {"type": "string", "description": "A short summary of the kind of error."},
+        "status": {"type": "integer", "description": "The HTTP status code."},
+        "detail": {"type": "string", "description": "What went wrong, for a person."},
+        "errors": {
+            "type": "array",
+            "description": "422: one entry per invalid field.",
+            "items": {
+                "type": "object",
+                "required": ["loc", "msg"],
+                "properties": {
+                    "loc": {
+                        "type": "array",
+                        "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                    },
+                    "msg": {"type": "string"},
+                },
+            },
+        },
+        "existing_id": {
+            "type": "integer",
+            "description": "409 `duplicate_member`: the id of the member who has this phone "
+            "or email already.",
+        },
+    },
+}
+PROBLEM_REF = "#/components/schemas/Problem"
+PROBLEM_DESCRIPTIONS = {
+    400: "Bad request.",
+    401: "No API token, or an unknown or revoked one.",
+    403: "The token's operator may not do this.",
+    404: "Not found in the token's scope (or does not exist).",
+    405: "Method not allowed.",
+    409: "Conflicts with the current state: already a member, membership already ended, or "
+    "a member with this phone or email exists (`existing_id`).",
+    413: "The request body is too large.",
+    422: "Invalid input; `errors` lists each invalid field.",
+    429: "Too many requests; retry later.",
+}
+# Every operation can meet these: a missing or bad token, and the rate limit.
+ALWAYS_DOCUMENTED = (401, 429)
+
+
+def problem_responses(*statuses: int) -> dict[str, Any]:
+    """`openapi_extra` of an operation: its error answers, each a Problem document."""
+    return {
+        "responses": {
+            str(status): {
+                "description": PROBLEM_DESCRIPTIONS[status],
+                "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": PROBLEM_REF}}},
+            }
+            for status in sorted({*ALWAYS_DOCUMENTED, *statuses})
+        }
+    }
 
 
 class MalformedBodyError(ValueError):
@@ -57,6 +133,7 @@ def problem_response(
     detail: str,
     errors: list[ErrorItem] | None = None,
     headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> HttpResponse:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE,
@@ -66,6 +143,7 @@ def problem_response(
     }
     if errors is not None:
         body["errors"] = errors
+    body.update(extra or {})
     response = HttpResponse(
         json.dumps(body, ensure_ascii=False),
         status=status,
@@ -150,7 +228,23 @@ def _on_schema_error(request: HttpRequest, exc: SchemaValidationError) -> HttpRe
     return _validation_problem(schema_errors(exc))
 
 
+def _leaf_errors(exc: DjangoValidationError) -> Iterator[DjangoValidationError]:
+    if hasattr(exc, "error_dict"):
+        for errors in exc.error_dict.values():
+            yield from errors
+    else:
+        yield from exc.error_list
+
+
 def _on_django_validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    conflicts = [e for e in _leaf_errors(exc) if e.code in CONFLICT_CODES]
+    if conflicts:
+        params = conflicts[0].params or {}
+        extra = {"existing_id": params["existing_id"]} if "existing_id" in params else None
+        message = conflicts[0].message % params if params else conflicts[0].message
+        return problem_response(
+            status=409, title=_("Conflict"), detail=str(message), errors=None, extra=extra
+        )
     return _validation_problem(django_errors(exc))
 
 
@@ -182,6 +276,37 @@ def _on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return problem_response(status=exc.status_code, title=_("Error"), detail=str(exc))
 
 
+def _on_request_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+    return problem_response(
+        status=413,
+        title=_("Request too large"),
+        detail=_("The request body is larger than %(limit)s bytes.") % {"limit": limit},
+    )
+
+
+def _on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+    return problem_response(
+        status=400, title=_("Bad request"), detail=_("The request could not be understood.")
+    )
+
+
+def _on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.error("API error: %s %s", request.method, request.path, exc_info=exc)
+    return problem_response(
+        status=500,
+        title=_("Server error"),
+        detail=_("Something went wrong on our side. It was logged; please try again later."),
+    )
+
+
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """An API path that does not exist."""
+    return problem_response(
+        status=404, title=_("Not found"), detail=_("There is no such API endpoint.")
+    )
+
+
 def method_not_allowed(response: HttpResponseNotAllowed) -> HttpResponse:
     """The 405 of a ninja path, as a problem, keeping its Allow header."""
     allow = ", ".join(sorted(m.strip() for m in response["Allow"].split(",")))
@@ -196,6 +321,9 @@ def method_not_allowed(response: HttpResponseNotAllowed) -> HttpResponse:
 def install_problem_handlers(api: NinjaAPI) -> None:
     """Answer every expected error of `api` with a problem document."""
     handlers: list[tuple[type[Exception], Callable[[HttpRequest, Any], HttpResponse]]] = [
+        (Exception, _on_unexpected),
+        (SuspiciousOperation, _on_suspicious),
+        (RequestDataTooBig, _on_request_too_big),
         (SchemaValidationError, _on_schema_error),
         (DjangoValidationError, _on_django_validation_error),
         (PermissionDenied, _on_permission_denied),

@@ -10,9 +10,10 @@ from ninja import Query, Router, Status
 
 from shequn.accounts.api import actor_of
 from shequn.accounts.selectors import OperatorScope
-from shequn.core.schemas import PageParams, paginate
+from shequn.core.problems import problem_responses
+from shequn.core.schemas import PageParams, PathId, paginate
 from shequn.members import selectors, services
-from shequn.members.models import Identity, Member, Membership, MembershipSource
+from shequn.members.models import Identity, Member, Membership, MembershipSource, MembershipStatus
 from shequn.members.schemas import (
     IdentityFilters,
     IdentityIn,
@@ -55,7 +56,9 @@ def _member(actor: OperatorScope, member_id: int | None) -> Member | None:
 # Members
 
 
-@router.get("/members", response=MemberPage, tags=["members"])
+@router.get(
+    "/members", response=MemberPage, tags=["members"], openapi_extra=problem_responses(404, 422)
+)
 def list_members(
     request: HttpRequest, filters: Query[MemberFilters], page: Query[PageParams]
 ) -> dict[str, Any]:
@@ -74,7 +77,12 @@ def list_members(
     return paginate(members, page)
 
 
-@router.post("/members", response={201: MemberOut}, tags=["members"])
+@router.post(
+    "/members",
+    response={201: MemberOut},
+    tags=["members"],
+    openapi_extra=problem_responses(403, 404, 409, 413, 422),
+)
 def create_member(request: HttpRequest, payload: MemberIn) -> Status[Member]:
     """A new member; with `community_id`, also their membership there (source "api")."""
     actor = actor_of(request)
@@ -92,13 +100,23 @@ def create_member(request: HttpRequest, payload: MemberIn) -> Status[Member]:
     return Status(201, member)
 
 
-@router.get("/members/{member_id}", response=MemberOut, tags=["members"])
-def get_member(request: HttpRequest, member_id: int) -> Member:
+@router.get(
+    "/members/{member_id}",
+    response=MemberOut,
+    tags=["members"],
+    openapi_extra=problem_responses(404, 422),
+)
+def get_member(request: HttpRequest, member_id: PathId) -> Member:
     return selectors.get_member_for_user(actor=actor_of(request), member_id=member_id)
 
 
-@router.patch("/members/{member_id}", response=MemberOut, tags=["members"])
-def update_member(request: HttpRequest, member_id: int, payload: MemberPatch) -> Member:
+@router.patch(
+    "/members/{member_id}",
+    response=MemberOut,
+    tags=["members"],
+    openapi_extra=problem_responses(403, 404, 409, 413, 422),
+)
+def update_member(request: HttpRequest, member_id: PathId, payload: MemberPatch) -> Member:
     """Change the fields sent; a new home chapter must be in the token's scope."""
     actor = actor_of(request)
     member = selectors.get_member_for_user(actor=actor, member_id=member_id)
@@ -108,8 +126,13 @@ def update_member(request: HttpRequest, member_id: int, payload: MemberPatch) ->
     return services.update_member(actor=actor, member=member, data=data)
 
 
-@router.delete("/members/{member_id}", response={204: None}, tags=["members"])
-def delete_member(request: HttpRequest, member_id: int) -> Status[None]:
+@router.delete(
+    "/members/{member_id}",
+    response={204: None},
+    tags=["members"],
+    openapi_extra=problem_responses(403, 404, 422),
+)
+def delete_member(request: HttpRequest, member_id: PathId) -> Status[None]:
     """Delete a member (organisation admins, or heads of the member's home chapter)."""
     actor = actor_of(request)
     member = selectors.get_member_for_user(actor=actor, member_id=member_id)
@@ -120,7 +143,12 @@ def delete_member(request: HttpRequest, member_id: int) -> Status[None]:
 # Identities
 
 
-@router.get("/identities", response=IdentityPage, tags=["identities"])
+@router.get(
+    "/identities",
+    response=IdentityPage,
+    tags=["identities"],
+    openapi_extra=problem_responses(404, 422),
+)
 def list_identities(
     request: HttpRequest, filters: Query[IdentityFilters], page: Query[PageParams]
 ) -> dict[str, Any]:
@@ -133,7 +161,12 @@ def list_identities(
     return paginate(identities, page)
 
 
-@router.post("/identities", response={201: IdentityOut}, tags=["identities"])
+@router.post(
+    "/identities",
+    response={201: IdentityOut},
+    tags=["identities"],
+    openapi_extra=problem_responses(403, 404, 413, 422),
+)
 def create_identity(request: HttpRequest, payload: IdentityIn) -> Status[Identity]:
     """Link a channel account to a member (unique per channel and external id)."""
     actor = actor_of(request)
@@ -148,20 +181,35 @@ def create_identity(request: HttpRequest, payload: IdentityIn) -> Status[Identit
     return Status(201, identity)
 
 
-@router.get("/identities/{identity_id}", response=IdentityOut, tags=["identities"])
-def get_identity(request: HttpRequest, identity_id: int) -> Identity:
+@router.get(
+    "/identities/{identity_id}",
+    response=IdentityOut,
+    tags=["identities"],
+    openapi_extra=problem_responses(404, 422),
+)
+def get_identity(request: HttpRequest, identity_id: PathId) -> Identity:
     return selectors.get_identity_for_user(actor=actor_of(request), identity_id=identity_id)
 
 
-@router.patch("/identities/{identity_id}", response=IdentityOut, tags=["identities"])
-def update_identity(request: HttpRequest, identity_id: int, payload: IdentityPatch) -> Identity:
+@router.patch(
+    "/identities/{identity_id}",
+    response=IdentityOut,
+    tags=["identities"],
+    openapi_extra=problem_responses(403, 404, 413, 422),
+)
+def update_identity(request: HttpRequest, identity_id: PathId, payload: IdentityPatch) -> Identity:
     actor = actor_of(request)
     identity = selectors.get_identity_for_user(actor=actor, identity_id=identity_id)
     return services.update_identity(actor=actor, identity=identity, data=payload.changes())
 
 
-@router.delete("/identities/{identity_id}", response={204: None}, tags=["identities"])
-def delete_identity(request: HttpRequest, identity_id: int) -> Status[None]:
+@router.delete(
+    "/identities/{identity_id}",
+    response={204: None},
+    tags=["identities"],
+    openapi_extra=problem_responses(403, 404, 422),
+)
+def delete_identity(request: HttpRequest, identity_id: PathId) -> Status[None]:
     """Unlink a channel account from its member."""
     actor = actor_of(request)
     identity = selectors.get_identity_for_user(actor=actor, identity_id=identity_id)
@@ -172,13 +220,18 @@ def delete_identity(request: HttpRequest, identity_id: int) -> Status[None]:
 # Memberships
 
 
-@router.get("/memberships", response=MembershipPage, tags=["memberships"])
+@router.get(
+    "/memberships",
+    response=MembershipPage,
+    tags=["memberships"],
+    openapi_extra=problem_responses(404, 422),
+)
 def list_memberships(
     request: HttpRequest, filters: Query[MembershipFilters], page: Query[PageParams]
 ) -> dict[str, Any]:
     """Memberships in the token's communities, newest first by default."""
     actor = actor_of(request)
-    _community(actor, filters.community_id)
+    community = _community(actor, filters.community_id)
     _member(actor, filters.member_id)
     memberships = selectors.list_memberships(
         actor=actor,
@@ -189,29 +242,52 @@ def list_memberships(
         q=filters.q,
         order=filters.order,
     )
-    return paginate(memberships, page)
+    # A community's active members, unfiltered: the maintained counter is the exact total.
+    unfiltered = not (filters.role or filters.q or filters.member_id)
+    active = filters.status == MembershipStatus.ACTIVE
+    count = community.member_count if community and active and unfiltered else None
+    return paginate(memberships, page, count=count)
 
 
-@router.post("/memberships", response={201: MembershipOut}, tags=["memberships"])
+@router.post(
+    "/memberships",
+    response={201: MembershipOut},
+    tags=["memberships"],
+    openapi_extra=problem_responses(403, 404, 409, 413, 422),
+)
 def create_membership(request: HttpRequest, payload: MembershipIn) -> Status[Membership]:
     """Put a member into a community (or back into it after they left)."""
     actor = actor_of(request)
     member = selectors.get_member_for_user(actor=actor, member_id=payload.member_id)
     community = get_community_for_user(actor=actor, community_id=payload.community_id)
     membership = services.add_membership(
-        actor=actor, member=member, community=community, role=payload.role, source=payload.source
+        actor=actor,
+        member=member,
+        community=community,
+        role=payload.role,
+        source=MembershipSource.API,
     )
     return Status(201, selectors.get_membership_for_user(actor=actor, membership_id=membership.pk))
 
 
-@router.get("/memberships/{membership_id}", response=MembershipOut, tags=["memberships"])
-def get_membership(request: HttpRequest, membership_id: int) -> Membership:
+@router.get(
+    "/memberships/{membership_id}",
+    response=MembershipOut,
+    tags=["memberships"],
+    openapi_extra=problem_responses(404, 422),
+)
+def get_membership(request: HttpRequest, membership_id: PathId) -> Membership:
     return selectors.get_membership_for_user(actor=actor_of(request), membership_id=membership_id)
 
 
-@router.patch("/memberships/{membership_id}", response=MembershipOut, tags=["memberships"])
+@router.patch(
+    "/memberships/{membership_id}",
+    response=MembershipOut,
+    tags=["memberships"],
+    openapi_extra=problem_responses(403, 404, 409, 413, 422),
+)
 def update_membership(
-    request: HttpRequest, membership_id: int, payload: MembershipPatch
+    request: HttpRequest, membership_id: PathId, payload: MembershipPatch
 ) -> Membership:
     """Change the role, and/or end the membership (status "left" or "removed")."""
     actor = actor_of(request)
@@ -226,8 +302,13 @@ def update_membership(
     return selectors.get_membership_for_user(actor=actor, membership_id=membership_id)
 
 
-@router.delete("/memberships/{membership_id}", response={204: None}, tags=["memberships"])
-def delete_membership(request: HttpRequest, membership_id: int) -> Status[None]:
+@router.delete(
+    "/memberships/{membership_id}",
+    response={204: None},
+    tags=["memberships"],
+    openapi_extra=problem_responses(403, 404, 409, 422),
+)
+def delete_membership(request: HttpRequest, membership_id: PathId) -> Status[None]:
     """End the membership as "removed" (the record stays, for history)."""
     actor = actor_of(request)
     membership = selectors.get_membership_for_user(actor=actor, membership_id=membership_id)

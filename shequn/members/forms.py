@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shequn.accounts.selectors import OperatorScope
 from shequn.members.models import DISPLAY_NAME_MAX_LENGTH, Channel, Member
+from shequn.members.phones import PhoneField
 from shequn.members.selectors import MEMBER_ORDERINGS
 from shequn.organizations.models import Chapter, Community
 from shequn.organizations.selectors import list_chapters, list_communities
@@ -80,7 +81,7 @@ class MemberForm(forms.Form):
     """A member's profile. The home chapter is offered only where the actor may set it."""
 
     display_name = forms.CharField(label=_("Display name"), max_length=DISPLAY_NAME_MAX_LENGTH)
-    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    phone = PhoneField(label=_("Phone"), required=False)
     email = forms.EmailField(label=_("Email"), required=False)
     chapter = forms.ModelChoiceField(
         label=_("Home chapter"),

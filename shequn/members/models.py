@@ -8,6 +8,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from shequn.core.collation import SORT_KEY_MAX_LENGTH
 from shequn.core.models import TimeStampedModel
 from shequn.organizations.models import Chapter, Community, Organization
 
@@ -44,14 +45,29 @@ class Member(TimeStampedModel):
     email = models.EmailField(_("email"), blank=True)
     avatar = models.ImageField(_("avatar"), upload_to="members/avatars/", blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # What the person typed at sign-up where it differs from what an operator recorded
+    # ({"display_name": …, "phone": …}); shown to operators, never copied over the record.
+    signup_differences = models.JSONField(
+        _("sign-up details that differ"), default=dict, blank=True, editable=False
+    )
+    # Kept by the services; shequn.members.counters.recount_members rebuilds them.
+    community_count = models.PositiveIntegerField(
+        _("active communities"), default=0, editable=False
+    )
+    sort_key = models.CharField(
+        _("sort key"), max_length=SORT_KEY_MAX_LENGTH, default="", editable=False
+    )
 
     class Meta:
         verbose_name = _("member")
         verbose_name_plural = _("members")
-        ordering = ["display_name", "id"]
+        ordering = ["sort_key", "id"]
         indexes = [
             models.Index(Lower("display_name"), name="member_name_lower"),
             models.Index(fields=["organization", "phone"], name="member_org_phone"),
+            models.Index(fields=["organization", "sort_key", "id"], name="member_org_sort"),
+            models.Index(fields=["organization", "created_at", "id"], name="member_org_created"),
+            models.Index(fields=["chapter", "sort_key", "id"], name="member_chapter_sort"),
         ]
 
     def __str__(self) -> str:
@@ -84,6 +100,8 @@ class Identity(TimeStampedModel):
     display_name = models.CharField(
         _("display name"), max_length=DISPLAY_NAME_MAX_LENGTH, blank=True
     )
+    # When the person proved they own it (an email's verification link); None: not proven.
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("identity")
@@ -154,6 +172,10 @@ class Membership(TimeStampedModel):
     )
     joined_at = models.DateTimeField(_("joined at"))
     left_at = models.DateTimeField(_("left at"), null=True, blank=True)
+    # The member's `sort_key`, copied so a community's list sorts by name through an index.
+    member_sort_key = models.CharField(
+        _("sort key"), max_length=SORT_KEY_MAX_LENGTH, default="", editable=False
+    )
 
     class Meta:
         verbose_name = _("membership")
@@ -165,8 +187,76 @@ class Membership(TimeStampedModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["community", "status", "role"], name="membership_comm_status"),
+            models.Index(
+                fields=["community", "status", "joined_at", "id"], name="membership_status_joined"
+            ),
+            models.Index(
+                fields=["community", "status", "member_sort_key", "id"],
+                name="membership_status_name",
+            ),
+            models.Index(
+                fields=["community", "status", "role", "joined_at", "id"],
+                name="membership_role_joined",
+            ),
+            models.Index(
+                fields=["community", "status", "role", "member_sort_key", "id"],
+                name="membership_role_name",
+            ),
+            models.Index(fields=["community", "joined_at", "id"], name="membership_joined"),
+            models.Index(fields=["community", "member_sort_key", "id"], name="membership_name"),
         ]
 
     def __str__(self) -> str:
         return f"{self.member} @ {self.community}"
+
+
+class EmailVerificationPurpose(models.TextChoices):
+    LINK = "link", _("Link a web account to a recorded member")
+    CONFIRM = "confirm", _("Confirm a new member's email")
+
+
+class EmailVerification(TimeStampedModel):
+    """A sign-up waiting for its email to be proven (shequn.members.email_verification).
+
+    LINK: the email belongs to a member an operator recorded; the web account stays unlinked
+    until the link is used. CONFIRM: a new member's own email. Used once (`verified_at`).
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organisation")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="email_verifications",
+        verbose_name=_("web account"),
+    )
+    member = models.ForeignKey(
+        Member,
+        on_delete=models.CASCADE,
+        related_name="email_verifications",
+        verbose_name=_("member"),
+    )
+    community = models.ForeignKey(
+        Community,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("community"),
+    )
+    purpose = models.CharField(
+        _("purpose"), max_length=10, choices=EmailVerificationPurpose.choices
+    )
+    email = models.EmailField(_("email"))
+    display_name = models.CharField(_("display name"), max_length=DISPLAY_NAME_MAX_LENGTH)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("email verification")
+        verbose_name_plural = _("email verifications")
+        indexes = [models.Index(fields=["user", "verified_at"], name="email_verif_user")]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.get_purpose_display()})"

@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from ninja import Field, Schema
 
-from shequn.core.schemas import InputSchema, PatchSchema
+from shequn.core.schemas import InputSchema, ObjectId, PageMeta, PatchSchema, SearchText
 from shequn.members.models import (
     DISPLAY_NAME_MAX_LENGTH,
     Channel,
@@ -16,8 +16,8 @@ from shequn.members.models import (
     MembershipSource,
     MembershipStatus,
 )
+from shequn.members.phones import PHONE_INPUT_MAX_LENGTH
 
-PHONE_MAX_LENGTH = 20
 EMAIL_MAX_LENGTH = 254
 EXTERNAL_ID_MAX_LENGTH = 128
 
@@ -32,31 +32,32 @@ class MemberOut(Schema):
     phone: str
     email: str
     notes: str
-    chapter_id: int | None = Field(description="The member's home chapter.")
+    chapter_id: ObjectId | None = Field(description="The member's home chapter.")
     created_at: datetime
     updated_at: datetime
 
 
-class MemberPage(Schema):
-    count: int
+class MemberPage(PageMeta):
     items: list[MemberOut]
 
 
 class MemberFilters(Schema):
-    q: str = Field("", description="Part of the display name, phone or email.")
-    chapter_id: int | None = None
-    community_id: int | None = None
+    q: SearchText = Field("", description="Part of the display name, phone or email.")
+    chapter_id: ObjectId | None = None
+    community_id: ObjectId | None = None
     channel: Channel | None = Field(None, description="Has an identity on this channel.")
     order: MemberOrder = Field("name", description="Sort order; '-' reverses it.")
 
 
 class MemberIn(InputSchema):
     display_name: str = Field(min_length=1, max_length=DISPLAY_NAME_MAX_LENGTH)
-    phone: str = Field("", max_length=PHONE_MAX_LENGTH)
+    phone: str = Field("", max_length=PHONE_INPUT_MAX_LENGTH)
     email: str = Field("", max_length=EMAIL_MAX_LENGTH)
     notes: str = ""
-    chapter_id: int | None = Field(None, description="Home chapter; default: the community's.")
-    community_id: int | None = Field(None, description="Also add the member to this community.")
+    chapter_id: ObjectId | None = Field(None, description="Home chapter; default: the community's.")
+    community_id: ObjectId | None = Field(
+        None, description="Also add the member to this community."
+    )
     role: MembershipRole = Field(
         MembershipRole.MEMBER, description="The role in `community_id`, when given."
     )
@@ -66,15 +67,15 @@ class MemberPatch(PatchSchema):
     nullable_fields: ClassVar[frozenset[str]] = frozenset({"chapter_id"})
 
     display_name: str | None = Field(None, min_length=1, max_length=DISPLAY_NAME_MAX_LENGTH)
-    phone: str | None = Field(None, max_length=PHONE_MAX_LENGTH)
+    phone: str | None = Field(None, max_length=PHONE_INPUT_MAX_LENGTH)
     email: str | None = Field(None, max_length=EMAIL_MAX_LENGTH)
     notes: str | None = None
-    chapter_id: int | None = None
+    chapter_id: ObjectId | None = None
 
 
 class IdentityOut(Schema):
     id: int
-    member_id: int
+    member_id: ObjectId
     channel: Channel
     external_id: str
     display_name: str
@@ -82,19 +83,18 @@ class IdentityOut(Schema):
     updated_at: datetime
 
 
-class IdentityPage(Schema):
-    count: int
+class IdentityPage(PageMeta):
     items: list[IdentityOut]
 
 
 class IdentityFilters(Schema):
-    member_id: int | None = None
+    member_id: ObjectId | None = None
     channel: Channel | None = None
-    q: str = Field("", description="Part of the external id or display name.")
+    q: SearchText = Field("", description="Part of the external id or display name.")
 
 
 class IdentityIn(InputSchema):
-    member_id: int
+    member_id: ObjectId
     channel: Channel
     external_id: str = Field(min_length=1, max_length=EXTERNAL_ID_MAX_LENGTH)
     display_name: str = Field("", max_length=DISPLAY_NAME_MAX_LENGTH)
@@ -108,9 +108,9 @@ class IdentityPatch(PatchSchema):
 
 class MembershipOut(Schema):
     id: int
-    member_id: int
+    member_id: ObjectId
     member_name: str
-    community_id: int
+    community_id: ObjectId
     community_name: str
     role: MembershipRole
     status: MembershipStatus
@@ -127,25 +127,23 @@ class MembershipOut(Schema):
         return obj.community.name
 
 
-class MembershipPage(Schema):
-    count: int
+class MembershipPage(PageMeta):
     items: list[MembershipOut]
 
 
 class MembershipFilters(Schema):
-    community_id: int | None = None
-    member_id: int | None = None
+    community_id: ObjectId | None = None
+    member_id: ObjectId | None = None
     role: MembershipRole | None = None
     status: MembershipStatus | None = None
-    q: str = Field("", description="Part of the member's display name, phone or email.")
+    q: SearchText = Field("", description="Part of the member's display name, phone or email.")
     order: MembershipOrder = Field("-joined", description="Sort order; '-' reverses it.")
 
 
 class MembershipIn(InputSchema):
-    member_id: int
+    member_id: ObjectId
     community_id: int
     role: MembershipRole = MembershipRole.MEMBER
-    source: MembershipSource = MembershipSource.API
 
 
 class MembershipPatch(PatchSchema):

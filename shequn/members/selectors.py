@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from shequn.members.models import Identity, Member, Membership, MembershipStatus
+from shequn.members.search import member_match
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -16,18 +17,19 @@ if TYPE_CHECKING:
     from shequn.accounts.selectors import OperatorScope
     from shequn.organizations.models import Community
 
+# Every ordering reads an index: names by their pinyin `sort_key` (shequn.core.collation).
 MEMBER_ORDERINGS = {
-    "name": ("display_name", "id"),
-    "-name": ("-display_name", "-id"),
+    "name": ("sort_key", "id"),
+    "-name": ("-sort_key", "-id"),
     "created": ("created_at", "id"),
     "-created": ("-created_at", "-id"),
 }
 MEMBERSHIP_ORDERINGS = {
-    "name": ("member__display_name", "id"),
-    "-name": ("-member__display_name", "-id"),
+    "name": ("member_sort_key", "id"),
+    "-name": ("-member_sort_key", "-id"),
     "joined": ("joined_at", "id"),
     "-joined": ("-joined_at", "-id"),
-    "role": ("role", "member__display_name", "id"),
+    "role": ("role", "member_sort_key", "id"),
 }
 
 
@@ -44,25 +46,22 @@ def list_members(
     channel: str = "",
     order: str = "name",
 ) -> QuerySet[Member]:
-    """Members the actor may see, with `community_count` of their active memberships."""
+    """Members the actor may see; `community_count` is their maintained active count.
+
+    Search goes through the member search index (shequn.members.search); the filters are
+    EXISTS probes of indexed columns, so no join multiplies rows and no DISTINCT sorts them.
+    """
     qs = _members_in_scope(actor).select_related("chapter")
     if q:
-        qs = qs.filter(Q(display_name__icontains=q) | Q(phone__icontains=q) | Q(email__icontains=q))
+        qs = qs.filter(member_match(q))
     if chapter_id is not None:
         qs = qs.filter(chapter_id=chapter_id)
     if community_id is not None:
-        qs = qs.filter(memberships__community_id=community_id)
-    if channel:
-        qs = qs.filter(identities__channel=channel)
-    if community_id is not None or channel:
-        qs = qs.distinct()
-    qs = qs.annotate(
-        community_count=Count(
-            "memberships",
-            filter=Q(memberships__status=MembershipStatus.ACTIVE),
-            distinct=True,
+        qs = qs.filter(
+            Exists(Membership.objects.filter(member_id=OuterRef("pk"), community_id=community_id))
         )
-    )
+    if channel:
+        qs = qs.filter(Exists(Identity.objects.filter(member_id=OuterRef("pk"), channel=channel)))
     return qs.order_by(*MEMBER_ORDERINGS.get(order, MEMBER_ORDERINGS["name"]))
 
 
@@ -96,7 +95,11 @@ def get_member_profile(*, actor: OperatorScope, member_id: int) -> Member:
 def list_identities(
     *, actor: OperatorScope, member_id: int | None = None, channel: str = "", q: str = ""
 ) -> QuerySet[Identity]:
-    qs = Identity.objects.filter(member__in=_members_in_scope(actor)).select_related("member")
+    if actor.is_org_admin:  # the organisation column, not a subquery over every member
+        qs = Identity.objects.filter(organization_id=actor.organization.pk)
+    else:
+        qs = Identity.objects.filter(member__in=_members_in_scope(actor))
+    qs = qs.select_related("member")
     if member_id is not None:
         qs = qs.filter(member_id=member_id)
     if channel:
@@ -136,11 +139,7 @@ def list_memberships(
     if status:
         qs = qs.filter(status=status)
     if q:
-        qs = qs.filter(
-            Q(member__display_name__icontains=q)
-            | Q(member__phone__icontains=q)
-            | Q(member__email__icontains=q)
-        )
+        qs = qs.filter(member_match(q, field="member_id"))
     return qs.order_by(*MEMBERSHIP_ORDERINGS.get(order, MEMBERSHIP_ORDERINGS["-joined"]))
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,9 +17,14 @@ from django.utils.translation import gettext as _
 
 from shequn.audit.models import AuditAction
 from shequn.audit.services import diff, record_audit, snapshot
-from shequn.core.images import validate_image_upload
+from shequn.core.collation import sort_key_for
+from shequn.core.images import prepare_image_upload
+from shequn.core.text import clean_name
+from shequn.members.counters import count_membership, set_member_sort_key
 from shequn.members.models import (
     Channel,
+    EmailVerification,
+    EmailVerificationPurpose,
     Identity,
     Member,
     Membership,
@@ -25,11 +32,19 @@ from shequn.members.models import (
     MembershipSource,
     MembershipStatus,
 )
-from shequn.organizations.models import Chapter, Community, CommunityAccess, CommunityStatus
+from shequn.members.phones import normalize_phone
+from shequn.organizations.models import (
+    Chapter,
+    Community,
+    CommunityAccess,
+    CommunityStatus,
+    Organization,
+)
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
     from shequn.accounts.selectors import OperatorScope
-    from shequn.organizations.models import Organization
 
 MEMBER_FIELDS = ("display_name", "chapter", "phone", "email", "avatar", "notes")
 IDENTITY_FIELDS = ("channel", "external_id", "display_name")
@@ -38,12 +53,14 @@ MEMBERSHIP_FIELDS = ("role", "status", "source", "joined_at", "left_at")
 LEADING_ROLES = {MembershipRole.OWNER, MembershipRole.ADMIN}
 
 
-def _validate_avatar(avatar: UploadedFile[bytes] | None) -> None:
-    if avatar is not None:
-        try:
-            validate_image_upload(avatar)
-        except ValidationError as exc:
-            raise ValidationError({"avatar": [exc]}) from exc
+def _prepare_avatar(avatar: object) -> ContentFile[bytes] | None:
+    """The re-encoded upload (shequn.core.images), or None when `avatar` is not a new upload."""
+    if not isinstance(avatar, UploadedFile):
+        return None
+    try:
+        return prepare_image_upload(avatar)
+    except ValidationError as exc:
+        raise ValidationError({"avatar": [exc]}) from exc
 
 
 def _member_chapter_allowed(actor: OperatorScope, chapter: Chapter | None) -> bool:
@@ -52,6 +69,46 @@ def _member_chapter_allowed(actor: OperatorScope, chapter: Chapter | None) -> bo
     if actor.is_org_admin:
         return True
     return actor.is_chapter_head and chapter is not None and chapter.pk in actor.chapter_ids
+
+
+def _normalized_phone(phone: str) -> str:
+    try:
+        return normalize_phone(phone)
+    except ValidationError as exc:
+        raise ValidationError({"phone": [exc]}) from exc
+
+
+def _check_no_duplicate_member(
+    *, organization_id: int, phone: str, email: str, exclude_pk: int | None = None
+) -> None:
+    """Refuse a second member with the phone or email of one the organisation has.
+
+    The ValidationError (code "duplicate_member") carries the existing member's id in its
+    params (`existing_id`): the console offers that member, the API answers 409 with it.
+    Callers lock the organisation row first, so two concurrent creations cannot both pass.
+    """
+    members = Member.objects.filter(organization_id=organization_id).exclude(pk=exclude_pk)
+    checks = (
+        ("phone", {"phone": phone}, _("A member with this phone number already exists.")),
+        ("email", {"email__iexact": email}, _("A member with this email already exists.")),
+    )
+    for field, lookup, message in checks:
+        if not next(iter(lookup.values())):
+            continue
+        existing = members.filter(**lookup).order_by("pk").values_list("pk", flat=True).first()
+        if existing is not None:
+            raise ValidationError(
+                {
+                    field: ValidationError(
+                        message, code="duplicate_member", params={"existing_id": existing}
+                    )
+                }
+            )
+
+
+def _lock_organization(organization_id: int) -> None:
+    """Serialise the creation of members of one organisation (see the duplicate check)."""
+    list(Organization.objects.select_for_update().filter(pk=organization_id).values("pk"))
 
 
 def _check_identity_unique(
@@ -85,7 +142,9 @@ def create_member(
 ) -> Member:
     """A new member; with `community`, also their membership in it.
 
-    An assistant may only create members into one of their communities.
+    An assistant may only create members into one of their communities. The name loses its
+    control characters (shequn.core.text), the phone is stored in E.164 (shequn.members.phones),
+    and a phone or email another member of the organisation has is refused ("duplicate_member").
     """
     if community is not None:
         actor.require(actor.can_manage_members_of(community.pk, community.chapter_id))
@@ -96,15 +155,21 @@ def create_member(
     member = Member(
         organization=actor.organization,
         chapter=chapter,
-        display_name=display_name.strip(),
-        phone=phone.strip(),
+        display_name=clean_name(display_name),
+        phone=_normalized_phone(phone),
         email=email.strip(),
         notes=notes,
     )
-    _validate_avatar(avatar)
+    prepared_avatar = _prepare_avatar(avatar)
     member.full_clean(exclude=["avatar", "user"])
-    if avatar:
-        member.avatar = avatar
+    if member.phone or member.email:
+        _lock_organization(actor.organization.pk)
+        _check_no_duplicate_member(
+            organization_id=actor.organization.pk, phone=member.phone, email=member.email
+        )
+    if prepared_avatar is not None:
+        member.avatar = prepared_avatar
+    member.sort_key = sort_key_for(member.display_name)
     member.save()
     record_audit(
         actor=actor,
@@ -121,12 +186,15 @@ def create_member(
 
 @transaction.atomic
 def update_member(*, actor: OperatorScope, member: Member, data: Mapping[str, Any]) -> Member:
-    """Change a member's profile. Moving them to another chapter needs rights on it."""
+    """Change a member's profile. Moving them to another chapter needs rights on it.
+
+    Names, phones and emails are cleaned as in `create_member`; a new phone or email another
+    member has is refused ("duplicate_member").
+    """
     member = Member.objects.select_for_update().get(pk=member.pk)
     if "chapter" in data and data["chapter"] != member.chapter:
         actor.require(_member_chapter_allowed(actor, data["chapter"]))
-    avatar = data.get("avatar")
-    _validate_avatar(avatar if isinstance(avatar, UploadedFile) else None)
+    prepared_avatar = _prepare_avatar(data.get("avatar"))
     before = snapshot(member, MEMBER_FIELDS)
     for name in MEMBER_FIELDS:
         if name not in data:
@@ -137,13 +205,33 @@ def update_member(*, actor: OperatorScope, member: Member, data: Mapping[str, An
                 value = ""
             elif not value:
                 continue
-        setattr(
-            member, name, value.strip() if name in {"display_name", "phone", "email"} else value
-        )
+            elif prepared_avatar is not None:
+                value = prepared_avatar
+        if name == "display_name":
+            value = clean_name(value)
+        elif name == "phone":
+            value = _normalized_phone(value)
+        elif name == "email":
+            value = value.strip()
+        setattr(member, name, value)
     member.full_clean(exclude=["avatar", "user"])
     changes = diff(before, snapshot(member, MEMBER_FIELDS))
+    new_phone = member.phone if "phone" in changes else ""
+    new_email = member.email if "email" in changes else ""
+    if new_phone or new_email:
+        _lock_organization(member.organization_id)
+        _check_no_duplicate_member(
+            organization_id=member.organization_id,
+            phone=new_phone,
+            email=new_email,
+            exclude_pk=member.pk,
+        )
     if changes:
-        member.save(update_fields=[*changes, "updated_at"])
+        renamed = "display_name" in changes
+        member.sort_key = sort_key_for(member.display_name)
+        member.save(update_fields=[*changes, *(["sort_key"] if renamed else []), "updated_at"])
+        if renamed:
+            set_member_sort_key(member)
         record_audit(
             actor=actor,
             action=AuditAction.UPDATE,
@@ -174,6 +262,10 @@ def delete_member(*, actor: OperatorScope, member: Member) -> None:
         changes=snapshot(member, MEMBER_FIELDS),
         chapter_id=member.chapter_id,
     )
+    for community_id in member.memberships.filter(status=MembershipStatus.ACTIVE).values_list(
+        "community_id", flat=True
+    ):
+        count_membership(community_id=community_id, member_id=member.pk, delta=-1)
     member.delete()
 
 
@@ -192,7 +284,7 @@ def add_identity(
         member=member,
         channel=channel,
         external_id=external_id.strip(),
-        display_name=display_name.strip(),
+        display_name=clean_name(display_name),
     )
     identity.full_clean(exclude=["organization", "member"], validate_constraints=False)
     _check_identity_unique(
@@ -227,7 +319,8 @@ def update_identity(
     before = snapshot(identity, IDENTITY_FIELDS)
     for name in IDENTITY_FIELDS:
         if name in data:
-            setattr(identity, name, str(data[name]).strip())
+            value = str(data[name])
+            setattr(identity, name, clean_name(value) if name == "display_name" else value.strip())
     identity.full_clean(exclude=["organization", "member"], validate_constraints=False)
     _check_identity_unique(
         organization_id=identity.organization_id,
@@ -264,8 +357,12 @@ def remove_identity(*, actor: OperatorScope, identity: Identity) -> None:
 def _check_can_join(community: Community) -> None:
     if community.status != CommunityStatus.ACTIVE:
         raise ValidationError(_("This community is not active."), code="community_inactive")
-    active = Membership.objects.filter(community=community, status=MembershipStatus.ACTIVE).count()
-    if active >= community.capacity:
+    if community.is_past_closing_end(timezone.now()):  # closed even before the job has run
+        raise ValidationError(
+            _("This community closed at its end; it no longer takes members."),
+            code="community_ended",
+        )
+    if community.member_count >= community.capacity:  # the maintained count, row locked
         raise ValidationError(
             _("This community is full (%(capacity)s members)."),
             code="community_full",
@@ -308,9 +405,22 @@ def add_membership(
     _check_can_join(community)
     now = timezone.now()
     if membership is None:
-        membership = Membership.objects.create(
-            member=member, community=community, role=role, source=source, joined_at=now
-        )
+        try:
+            with transaction.atomic():  # a concurrent insert loses on the unique constraint
+                membership = Membership.objects.create(
+                    member=member,
+                    community=community,
+                    role=role,
+                    source=source,
+                    joined_at=now,
+                    member_sort_key=member.sort_key,
+                )
+        except IntegrityError as exc:
+            raise ValidationError(
+                _("%(name)s is already a member of this community."),
+                code="already_member",
+                params={"name": member.display_name},
+            ) from exc
         action, changes = AuditAction.JOIN, snapshot(membership, MEMBERSHIP_FIELDS)
     else:
         before = snapshot(membership, MEMBERSHIP_FIELDS)
@@ -320,11 +430,21 @@ def add_membership(
             now,
             None,
         )
+        membership.member_sort_key = member.sort_key
         membership.save(
-            update_fields=["role", "source", "status", "joined_at", "left_at", "updated_at"]
+            update_fields=[
+                "role",
+                "source",
+                "status",
+                "joined_at",
+                "left_at",
+                "member_sort_key",
+                "updated_at",
+            ]
         )
         action = AuditAction.JOIN
         changes = diff(before, snapshot(membership, MEMBERSHIP_FIELDS))
+    count_membership(community_id=community.pk, member_id=member.pk, delta=1)
     record_audit(
         actor=actor,
         action=action,
@@ -341,13 +461,19 @@ def add_membership(
 def change_membership_role(
     *, actor: OperatorScope, membership: Membership, role: str
 ) -> Membership:
-    """Give a member another role in a community (chapter heads and admins only)."""
+    """Give a member another role in a community (chapter heads and admins only).
+
+    Only an active membership changes role; the same role again changes nothing (no audit).
+    The row is locked first, so of concurrent changes each sees the one before it.
+    """
     actor.require(actor.can_manage_chapter(membership.community.chapter_id))
     if role not in MembershipRole.values:
         raise ValidationError({"role": _("Unknown role.")}, code="invalid_role")
     membership = (
         Membership.objects.select_for_update().select_related("community").get(pk=membership.pk)
     )
+    if membership.status != MembershipStatus.ACTIVE:
+        raise ValidationError(_("This membership has already ended."), code="already_ended")
     if membership.role == role:
         return membership
     old = membership.role
@@ -371,7 +497,11 @@ def end_membership(
     membership: Membership,
     status: str = MembershipStatus.REMOVED,
 ) -> Membership:
-    """Record that a member left (by themselves) or was removed from a community."""
+    """Record that a member left (by themselves) or was removed from a community.
+
+    The row is locked and re-read first: of concurrent attempts one ends it, the others get
+    the "already ended" ValidationError a second attempt gets.
+    """
     if status not in (MembershipStatus.LEFT, MembershipStatus.REMOVED):
         raise ValidationError({"status": _("A membership can only end as left or removed.")})
     if actor is not None:
@@ -386,6 +516,7 @@ def end_membership(
     old = membership.status
     membership.status, membership.left_at = status, timezone.now()
     membership.save(update_fields=["status", "left_at", "updated_at"])
+    count_membership(community_id=membership.community_id, member_id=membership.member_id, delta=-1)
     record_audit(
         actor=actor,
         action=AuditAction.LEAVE,
@@ -398,6 +529,35 @@ def end_membership(
     return membership
 
 
+@dataclass(frozen=True)
+class SignUp:
+    """The outcome of a sign-up: the new web account, and its member once there is one.
+
+    `member` is None while the email belongs to a member an operator recorded: the account
+    stays unlinked until the person proves the email with `verification`'s link.
+    """
+
+    user: User
+    member: Member | None
+    verification: EmailVerification
+
+
+def _recorded_member_with_email(organization: Organization, email: str) -> Member | None:
+    """The member an operator recorded with this email: by email identity, else by profile."""
+    known = (
+        Identity.objects.select_related("member")
+        .filter(organization=organization, channel=Channel.EMAIL, external_id=email)
+        .first()
+    )
+    if known is not None:
+        return known.member
+    return (
+        Member.objects.filter(organization=organization, email__iexact=email)
+        .order_by("user_id", "pk")
+        .first()
+    )
+
+
 @transaction.atomic
 def sign_up_member(
     *,
@@ -406,37 +566,32 @@ def sign_up_member(
     email: str,
     password: str,
     phone: str = "",
-) -> Member:
-    """A visitor creates a web account and becomes a member of the organisation.
+    community: Community | None = None,
+) -> SignUp:
+    """A visitor creates a web account; a new member only when nobody recorded their email.
 
-    When an operator already recorded a member with this email (and no web account), the
-    new account is linked to that member instead of creating a second person.
+    A visitor's email proves nothing: when an operator already recorded a member with it, the
+    account is created unlinked and a LINK verification waits for the emailed link
+    (shequn.members.email_verification); the recorded member is not touched. Otherwise a new
+    member is created with the account, and a CONFIRM verification proves the email later.
     """
     user_model = get_user_model()
     email = email.strip().lower()
-    display_name = display_name.strip()
+    display_name = clean_name(display_name)
+    phone = _normalized_phone(phone)
+    duplicate = ValidationError(
+        {"email": _("An account with this email already exists. Sign in instead.")},
+        code="duplicate_account",
+    )
     if not email:
         raise ValidationError({"email": _("Enter your email address.")})
     if user_model.objects.filter(username__iexact=email).exists():
-        raise ValidationError(
-            {"email": _("An account with this email already exists. Sign in instead.")},
-            code="duplicate_account",
-        )
-    known = (
-        Identity.objects.select_related("member")
-        .filter(organization=organization, channel=Channel.EMAIL, external_id=email)
-        .first()
-    )
-    if known is not None and known.member.user_id is not None:
-        raise ValidationError(
-            {"email": _("An account with this email already exists. Sign in instead.")},
-            code="duplicate_account",
-        )
-    member = known.member if known is not None else Member(organization=organization)
-    member.display_name = display_name or member.display_name
-    member.email = email
-    member.phone = phone.strip() or member.phone
-    member.full_clean(exclude=["avatar", "user", "chapter"])
+        raise duplicate
+    recorded = _recorded_member_with_email(organization, email)
+    if recorded is not None and recorded.user_id is not None:
+        raise duplicate
+    typed = Member(organization=organization, display_name=display_name, email=email, phone=phone)
+    typed.full_clean(exclude=["avatar", "user", "chapter"])
     user = user_model(username=email, email=email)
     try:
         validate_password(password, user)
@@ -444,32 +599,43 @@ def sign_up_member(
         raise ValidationError({"password": exc.error_list}) from exc
     user.set_password(password)
     user.save()
-    member.user = user
-    member.save()
-    Identity.objects.create(
+    verification = EmailVerification(
         organization=organization,
-        member=member,
-        channel=Channel.WEB,
-        external_id=str(user.pk),
-        display_name=member.display_name,
+        user=user,
+        community=community,
+        email=email,
+        display_name=display_name,
+        phone=phone,
     )
-    if known is None:
+    if recorded is not None:
+        verification.member = recorded
+        verification.purpose = EmailVerificationPurpose.LINK
+        verification.save()
+        return SignUp(user=user, member=None, verification=verification)
+    member = typed
+    member.user = user
+    member.sort_key = sort_key_for(member.display_name)
+    member.save()
+    for channel, external_id in ((Channel.WEB, str(user.pk)), (Channel.EMAIL, email)):
         Identity.objects.create(
             organization=organization,
             member=member,
-            channel=Channel.EMAIL,
-            external_id=email,
+            channel=channel,
+            external_id=external_id,
             display_name=member.display_name,
         )
     record_audit(
         actor=None,
-        action=AuditAction.CREATE if known is None else AuditAction.UPDATE,
+        action=AuditAction.CREATE,
         target=member,
         changes={"user": [None, user.pk], "email": email},
         chapter_id=member.chapter_id,
         organization_id=organization.pk,
     )
-    return member
+    verification.member = member
+    verification.purpose = EmailVerificationPurpose.CONFIRM
+    verification.save()
+    return SignUp(user=user, member=member, verification=verification)
 
 
 def join_open_community(*, member: Member, community: Community) -> Membership:

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -15,6 +14,8 @@ from django.views.decorators.http import require_POST
 from shequn.accounts.decorators import OperatorRequest, operator_required
 from shequn.accounts.selectors import OperatorScope
 from shequn.core.forms import add_service_errors
+from shequn.core.pagination import get_window
+from shequn.members.duplicates import get_duplicate_member_for_user
 from shequn.members.forms import IdentityForm, MemberFilterForm, MemberForm
 from shequn.members.selectors import (
     get_identity_for_user,
@@ -37,7 +38,7 @@ def member_list(request: OperatorRequest) -> HttpResponse:
     actor = request.operator_scope
     form = MemberFilterForm(request.GET or None, actor=actor)
     members = list_members(actor=actor, **form.filters())
-    page = Paginator(members, MEMBERS_PER_PAGE).get_page(request.GET.get("page"))
+    page = get_window(members, page=request.GET.get("page"), per_page=MEMBERS_PER_PAGE)
     context = {"form": form, "page": page, "can_create": _can_create_members(actor)}
     template = "members/partials/member_table.html" if request.htmx else "members/list.html"
     return render(request, template, context)
@@ -48,15 +49,17 @@ def member_create(request: OperatorRequest) -> HttpResponse:
     actor = request.operator_scope
     actor.require(_can_create_members(actor))
     form = MemberForm(request.POST or None, request.FILES or None, actor=actor)
+    duplicate = None
     if request.method == "POST" and form.is_valid():
         try:
             member = create_member(actor=actor, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
+            duplicate = get_duplicate_member_for_user(actor=actor, error=exc)
         else:
             messages.success(request, _("Member %(name)s added.") % {"name": member})
             return redirect("members:detail", member_id=member.pk)
-    return render(request, "members/create.html", {"form": form})
+    return render(request, "members/create.html", {"form": form, "duplicate": duplicate})
 
 
 def _render_detail(

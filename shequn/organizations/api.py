@@ -9,7 +9,8 @@ from ninja import Query, Router, Status
 
 from shequn.accounts.api import actor_of
 from shequn.accounts.selectors import OperatorScope
-from shequn.core.schemas import PageParams, paginate
+from shequn.core.problems import problem_responses
+from shequn.core.schemas import PageParams, PathId, paginate
 from shequn.organizations import selectors, services
 from shequn.organizations.models import Chapter, Community
 from shequn.organizations.schemas import (
@@ -37,7 +38,9 @@ def _chapter_or_none(actor: OperatorScope, chapter_id: int | None) -> Chapter | 
 # Chapters
 
 
-@router.get("/chapters", response=ChapterPage, tags=["chapters"])
+@router.get(
+    "/chapters", response=ChapterPage, tags=["chapters"], openapi_extra=problem_responses(422)
+)
 def list_chapters(
     request: HttpRequest, filters: Query[ChapterFilters], page: Query[PageParams]
 ) -> dict[str, Any]:
@@ -45,7 +48,12 @@ def list_chapters(
     return paginate(selectors.list_chapters(actor=actor_of(request), q=filters.q), page)
 
 
-@router.post("/chapters", response={201: ChapterOut}, tags=["chapters"])
+@router.post(
+    "/chapters",
+    response={201: ChapterOut},
+    tags=["chapters"],
+    openapi_extra=problem_responses(403, 413, 422),
+)
 def create_chapter(request: HttpRequest, payload: ChapterIn) -> Status[Chapter]:
     """A new chapter (organisation admins only)."""
     actor = actor_of(request)
@@ -53,13 +61,23 @@ def create_chapter(request: HttpRequest, payload: ChapterIn) -> Status[Chapter]:
     return Status(201, selectors.get_chapter_for_user(actor=actor, chapter_id=chapter.pk))
 
 
-@router.get("/chapters/{chapter_id}", response=ChapterOut, tags=["chapters"])
-def get_chapter(request: HttpRequest, chapter_id: int) -> Chapter:
+@router.get(
+    "/chapters/{chapter_id}",
+    response=ChapterOut,
+    tags=["chapters"],
+    openapi_extra=problem_responses(404, 422),
+)
+def get_chapter(request: HttpRequest, chapter_id: PathId) -> Chapter:
     return selectors.get_chapter_for_user(actor=actor_of(request), chapter_id=chapter_id)
 
 
-@router.patch("/chapters/{chapter_id}", response=ChapterOut, tags=["chapters"])
-def update_chapter(request: HttpRequest, chapter_id: int, payload: ChapterPatch) -> Chapter:
+@router.patch(
+    "/chapters/{chapter_id}",
+    response=ChapterOut,
+    tags=["chapters"],
+    openapi_extra=problem_responses(403, 404, 413, 422),
+)
+def update_chapter(request: HttpRequest, chapter_id: PathId, payload: ChapterPatch) -> Chapter:
     """Change the fields sent (organisation admins only)."""
     actor = actor_of(request)
     chapter = selectors.get_chapter_for_user(actor=actor, chapter_id=chapter_id)
@@ -67,8 +85,13 @@ def update_chapter(request: HttpRequest, chapter_id: int, payload: ChapterPatch)
     return selectors.get_chapter_for_user(actor=actor, chapter_id=chapter_id)
 
 
-@router.delete("/chapters/{chapter_id}", response={204: None}, tags=["chapters"])
-def delete_chapter(request: HttpRequest, chapter_id: int) -> Status[None]:
+@router.delete(
+    "/chapters/{chapter_id}",
+    response={204: None},
+    tags=["chapters"],
+    openapi_extra=problem_responses(403, 404, 422),
+)
+def delete_chapter(request: HttpRequest, chapter_id: PathId) -> Status[None]:
     """Delete a chapter without communities (organisation admins only)."""
     actor = actor_of(request)
     chapter = selectors.get_chapter_for_user(actor=actor, chapter_id=chapter_id)
@@ -79,7 +102,12 @@ def delete_chapter(request: HttpRequest, chapter_id: int) -> Status[None]:
 # Communities
 
 
-@router.get("/communities", response=CommunityPage, tags=["communities"])
+@router.get(
+    "/communities",
+    response=CommunityPage,
+    tags=["communities"],
+    openapi_extra=problem_responses(404, 422),
+)
 def list_communities(
     request: HttpRequest, filters: Query[CommunityFilters], page: Query[PageParams]
 ) -> dict[str, Any]:
@@ -98,7 +126,12 @@ def list_communities(
     return paginate(communities, page)
 
 
-@router.post("/communities", response={201: CommunityOut}, tags=["communities"])
+@router.post(
+    "/communities",
+    response={201: CommunityOut},
+    tags=["communities"],
+    openapi_extra=problem_responses(403, 404, 413, 422),
+)
 def create_community(request: HttpRequest, payload: CommunityIn) -> Status[Community]:
     """A new community; without `ends_at`, its kind proposes a lifespan."""
     actor = actor_of(request)
@@ -108,13 +141,25 @@ def create_community(request: HttpRequest, payload: CommunityIn) -> Status[Commu
     return Status(201, selectors.get_community_for_user(actor=actor, community_id=community.pk))
 
 
-@router.get("/communities/{community_id}", response=CommunityOut, tags=["communities"])
-def get_community(request: HttpRequest, community_id: int) -> Community:
+@router.get(
+    "/communities/{community_id}",
+    response=CommunityOut,
+    tags=["communities"],
+    openapi_extra=problem_responses(404, 422),
+)
+def get_community(request: HttpRequest, community_id: PathId) -> Community:
     return selectors.get_community_for_user(actor=actor_of(request), community_id=community_id)
 
 
-@router.patch("/communities/{community_id}", response=CommunityOut, tags=["communities"])
-def update_community(request: HttpRequest, community_id: int, payload: CommunityPatch) -> Community:
+@router.patch(
+    "/communities/{community_id}",
+    response=CommunityOut,
+    tags=["communities"],
+    openapi_extra=problem_responses(403, 404, 413, 422),
+)
+def update_community(
+    request: HttpRequest, community_id: PathId, payload: CommunityPatch
+) -> Community:
     """Change the fields sent; `chapter_id` null makes it organisation-wide."""
     actor = actor_of(request)
     community = selectors.get_community_for_user(actor=actor, community_id=community_id)
@@ -125,8 +170,13 @@ def update_community(request: HttpRequest, community_id: int, payload: Community
     return selectors.get_community_for_user(actor=actor, community_id=community_id)
 
 
-@router.post("/communities/{community_id}/archive", response=CommunityOut, tags=["communities"])
-def archive_community(request: HttpRequest, community_id: int) -> Community:
+@router.post(
+    "/communities/{community_id}/archive",
+    response=CommunityOut,
+    tags=["communities"],
+    openapi_extra=problem_responses(403, 404, 422),
+)
+def archive_community(request: HttpRequest, community_id: PathId) -> Community:
     """Archive an active community (the API's way to retire one; there is no delete)."""
     actor = actor_of(request)
     community = selectors.get_community_for_user(actor=actor, community_id=community_id)
@@ -134,8 +184,13 @@ def archive_community(request: HttpRequest, community_id: int) -> Community:
     return selectors.get_community_for_user(actor=actor, community_id=community_id)
 
 
-@router.post("/communities/{community_id}/dissolve", response=CommunityOut, tags=["communities"])
-def dissolve_community(request: HttpRequest, community_id: int) -> Community:
+@router.post(
+    "/communities/{community_id}/dissolve",
+    response=CommunityOut,
+    tags=["communities"],
+    openapi_extra=problem_responses(403, 404, 422),
+)
+def dissolve_community(request: HttpRequest, community_id: PathId) -> Community:
     """Dissolve an active or archived community. Final: it cannot be restored."""
     actor = actor_of(request)
     community = selectors.get_community_for_user(actor=actor, community_id=community_id)
@@ -143,8 +198,13 @@ def dissolve_community(request: HttpRequest, community_id: int) -> Community:
     return selectors.get_community_for_user(actor=actor, community_id=community_id)
 
 
-@router.post("/communities/{community_id}/restore", response=CommunityOut, tags=["communities"])
-def restore_community(request: HttpRequest, community_id: int) -> Community:
+@router.post(
+    "/communities/{community_id}/restore",
+    response=CommunityOut,
+    tags=["communities"],
+    openapi_extra=problem_responses(403, 404, 422),
+)
+def restore_community(request: HttpRequest, community_id: PathId) -> Community:
     """Bring an archived community back to active."""
     actor = actor_of(request)
     community = selectors.get_community_for_user(actor=actor, community_id=community_id)

@@ -121,6 +121,8 @@ class CommunitySpec:
     starts_before: timedelta
     intro: str
     rules: str = BASE_RULES
+    # Its life is over: it stays open while the demo fills it, then _backdate sets its end.
+    ended: bool = False
 
 
 def _regional_spec(slug: str, name: str, city: str, salon: str) -> CommunitySpec:
@@ -168,6 +170,7 @@ COMMUNITIES: tuple[CommunitySpec, ...] = (
         chapter=None,
         capacity=200,
         starts_before=timedelta(days=30),
+        ended=True,
         intro="第 1 期裂变活动的引流群,活动已结束,本群已归档。",
         rules="1. 本群 48 小时后解散。\n2. 禁止广告和拉人。",
     ),
@@ -365,6 +368,7 @@ class _Builder:
                 rules=spec.rules,
                 capacity=spec.capacity,
                 starts_at=self.now - spec.starts_before,
+                ends_at=self.now + timedelta(days=1) if spec.ended else None,
             )
         people = _plan_people(self.rng)
         self._create_members(people)
@@ -611,6 +615,12 @@ class _Builder:
         for index, member in enumerate(self.members):
             member.created_at = first_join.get(index, self.now - timedelta(days=index % 90 + 1))
         Member.objects.bulk_update(self.members, ["created_at"], batch_size=200)
+        for spec in COMMUNITIES:
+            lifespan = KIND_LIFESPANS[spec.kind]
+            if spec.ended and lifespan is not None:
+                Community.objects.filter(pk=self.communities[spec.key].pk).update(
+                    ends_at=self.now - spec.starts_before + lifespan
+                )
 
 
 COMMUNITIES_BY_KEY = {spec.key: spec for spec in COMMUNITIES}

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from shequn.members.models import DISPLAY_NAME_MAX_LENGTH, MembershipRole, MembershipStatus
+from shequn.members.phones import PhoneField
 from shequn.members.selectors import MEMBERSHIP_ORDERINGS
 from shequn.organizations.models import (
     KIND_LIFESPANS,
@@ -86,7 +89,12 @@ class CommunityForm(forms.Form):
     slug = forms.SlugField(
         label=_("Slug"),
         max_length=SLUG_MAX_LENGTH,
-        help_text=_("Letters, digits and hyphens; used in the address of the public page."),
+        required=False,
+        help_text=_(
+            "Letters, digits and hyphens; used in the address of the public page. "
+            "Leave blank to make one from the name in pinyin. After a change, the old "
+            "address keeps leading here."
+        ),
     )
     intro = forms.CharField(
         label=_("Introduction"), required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -177,7 +185,14 @@ class CommunityForm(forms.Form):
 
 class ChapterForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=NAME_MAX_LENGTH)
-    slug = forms.SlugField(label=_("Slug"), max_length=SLUG_MAX_LENGTH)
+    slug = forms.SlugField(
+        label=_("Slug"),
+        max_length=SLUG_MAX_LENGTH,
+        required=False,
+        help_text=_(
+            "Letters, digits and hyphens. Leave blank to make one from the name in pinyin."
+        ),
+    )
     city = forms.CharField(label=_("City or region"), max_length=NAME_MAX_LENGTH, required=False)
     intro = forms.CharField(
         label=_("Introduction"), required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -304,8 +319,30 @@ class NewMemberForm(RoleForm):
 
     field_order = ["display_name", "phone", "email", "role"]
     display_name = forms.CharField(label=_("Display name"), max_length=DISPLAY_NAME_MAX_LENGTH)
-    phone = forms.CharField(label=_("Phone"), max_length=20, required=False)
+    phone = PhoneField(label=_("Phone"), required=False)
     email = forms.EmailField(label=_("Email"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].initial = MembershipRole.MEMBER  # the narrowest role by default
+
+
+def suggest_slug_from_name(form: forms.Form, *, target: str) -> None:
+    """Let the name field ask for a slug proposal while typing (htmx; shown under the slug)."""
+    form.fields["name"].widget.attrs |= {
+        "hx-get": reverse("organizations:slug_suggestion"),
+        "hx-trigger": "input changed delay:400ms, load",
+        "hx-target": "#slug-suggestion",
+        "hx-include": "this",
+        "hx-vals": json.dumps({"target": target}),
+    }
+
+
+class SlugSuggestionForm(forms.Form):
+    """The name a slug is proposed from, for a community or a chapter."""
+
+    target = forms.ChoiceField(choices=[("community", "community"), ("chapter", "chapter")])
+    name = forms.CharField(max_length=NAME_MAX_LENGTH, required=False)
 
 
 class LifespanForm(forms.Form):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from shequn.core.collation import SORT_KEY_MAX_LENGTH
 from shequn.core.models import TimeStampedModel
 
 NAME_MAX_LENGTH = 80
@@ -45,15 +47,24 @@ class Chapter(TimeStampedModel):
     slug = models.SlugField(_("slug"), max_length=SLUG_MAX_LENGTH)
     city = models.CharField(_("city or region"), max_length=NAME_MAX_LENGTH, blank=True)
     intro = models.TextField(_("introduction"), blank=True)
+    # Kept by the services; shequn.members.counters.recount_members rebuilds it.
+    community_count = models.PositiveIntegerField(
+        _("active communities"), default=0, editable=False
+    )
+    sort_key = models.CharField(
+        _("sort key"), max_length=SORT_KEY_MAX_LENGTH, default="", editable=False
+    )
 
     class Meta:
         verbose_name = _("chapter")
         verbose_name_plural = _("chapters")
-        ordering = ["name"]
+        ordering = ["sort_key", "id"]
         constraints = [
+            # Unique regardless of case: "Salon" and "salon" would be one address to a person.
             models.UniqueConstraint(
-                fields=["organization", "slug"],
-                name="chapter_unique_slug_per_org",
+                F("organization"),
+                Lower("slug"),
+                name="chapter_unique_slug_ci_per_org",
                 violation_error_message=_("Another chapter of this organisation has this slug."),
             ),
         ]
@@ -80,6 +91,27 @@ KIND_LIFESPANS: dict[str, timedelta | None] = {
     CommunityKind.CORE_FANS: None,
     CommunityKind.REGIONAL: None,
 }
+
+
+class ClosePolicy(models.TextChoices):
+    """What happens to a community when its end (`ends_at`) passes."""
+
+    DISSOLVE = "dissolve", _("dissolved")
+    ARCHIVE = "archive", _("archived")
+
+
+# What closes each kind at its end (seed 002; docs/jobs.md): a lead-gen group is dissolved
+# ("请尽快解散"); new-member groups, training camps and delivery groups are archived (their members
+# and history stay on record, an operator may restore them); open-ended kinds never close.
+KIND_CLOSE_POLICIES: dict[str, ClosePolicy | None] = {
+    CommunityKind.LEAD_GEN: ClosePolicy.DISSOLVE,
+    CommunityKind.NEW_MEMBER: ClosePolicy.ARCHIVE,
+    CommunityKind.TRAINING_CAMP: ClosePolicy.ARCHIVE,
+    CommunityKind.DELIVERY: ClosePolicy.ARCHIVE,
+    CommunityKind.CORE_FANS: None,
+    CommunityKind.REGIONAL: None,
+}
+CLOSING_KINDS = tuple(kind for kind, policy in KIND_CLOSE_POLICIES.items() if policy)
 
 
 class CommunityAccess(models.TextChoices):
@@ -142,15 +174,26 @@ class Community(TimeStampedModel):
         default=CommunityStatus.ACTIVE,
     )
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+    # Set by close_expired_community when the end-of-life job closed it (not an operator).
+    closed_by_policy_at = models.DateTimeField(
+        _("closed at its end"), null=True, blank=True, editable=False
+    )
+    # Kept by the services; shequn.members.counters.recount_members rebuilds them.
+    member_count = models.PositiveIntegerField(_("active members"), default=0, editable=False)
+    sort_key = models.CharField(
+        _("sort key"), max_length=SORT_KEY_MAX_LENGTH, default="", editable=False
+    )
 
     class Meta:
         verbose_name = _("community")
         verbose_name_plural = _("communities")
-        ordering = ["name"]
+        ordering = ["sort_key", "id"]
         constraints = [
+            # Unique regardless of case: "Salon" and "salon" would be one address to a person.
             models.UniqueConstraint(
-                fields=["organization", "slug"],
-                name="community_unique_slug_per_org",
+                F("organization"),
+                Lower("slug"),
+                name="community_unique_slug_ci_per_org",
                 violation_error_message=_("Another community of this organisation has this slug."),
             ),
             models.CheckConstraint(
@@ -162,8 +205,64 @@ class Community(TimeStampedModel):
         ]
         indexes = [
             models.Index(fields=["organization", "status", "kind"], name="community_org_status"),
+            # The end-of-life sweeper and the "closes soon" warnings: active ones by end.
+            models.Index(fields=["status", "ends_at"], name="community_status_end"),
             models.Index(Lower("name"), name="community_name_lower"),
+            models.Index(fields=["organization", "sort_key", "id"], name="community_org_sort"),
+            models.Index(
+                fields=["organization", "status", "sort_key", "id"], name="community_status_sort"
+            ),
+            models.Index(fields=["chapter", "sort_key", "id"], name="community_chapter_sort"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def close_policy(self) -> ClosePolicy | None:
+        """What its end does to it: dissolve, archive, or nothing (open-ended kinds)."""
+        return KIND_CLOSE_POLICIES.get(self.kind)
+
+    def is_past_closing_end(self, now: datetime) -> bool:
+        """Its kind closes at the end and the end has passed: closed to joining from that
+        moment, whether or not the end-of-life job has run yet."""
+        return self.close_policy is not None and self.ends_at is not None and self.ends_at <= now
+
+
+class CommunityOldSlug(models.Model):
+    """A slug a community had before: its old links and QR codes redirect to the current one.
+
+    While it redirects, no other community of the organisation may take it (docs/console.md);
+    the community itself may take it back, which removes the row.
+    """
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("organisation"),
+    )
+    community = models.ForeignKey(
+        Community,
+        on_delete=models.CASCADE,
+        related_name="old_slugs",
+        verbose_name=_("community"),
+    )
+    slug = models.SlugField(_("old slug"), max_length=SLUG_MAX_LENGTH)
+    created_at = models.DateTimeField(_("replaced at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("old community slug")
+        verbose_name_plural = _("old community slugs")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                F("organization"),
+                Lower("slug"),
+                name="community_old_slug_ci_per_org",
+                violation_error_message=_("This slug still redirects to another community."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.slug

@@ -8,7 +8,7 @@ from typing import ClassVar, Literal
 from ninja import Field, Schema
 from pydantic import AwareDatetime
 
-from shequn.core.schemas import InputSchema, PatchSchema
+from shequn.core.schemas import InputSchema, ObjectId, PageMeta, PatchSchema, SearchText
 from shequn.organizations.models import (
     MAX_CAPACITY,
     NAME_MAX_LENGTH,
@@ -35,13 +35,12 @@ class ChapterOut(Schema):
     updated_at: datetime
 
 
-class ChapterPage(Schema):
-    count: int
+class ChapterPage(PageMeta):
     items: list[ChapterOut]
 
 
 class ChapterFilters(Schema):
-    q: str = Field("", description="Part of the name, slug or city.")
+    q: SearchText = Field("", description="Part of the name, slug or city.")
 
 
 class ChapterIn(InputSchema):
@@ -60,7 +59,7 @@ class ChapterPatch(PatchSchema):
 
 class CommunityOut(Schema):
     id: int
-    chapter_id: int | None
+    chapter_id: ObjectId | None
     kind: CommunityKind
     access: CommunityAccess
     name: str
@@ -77,17 +76,16 @@ class CommunityOut(Schema):
     updated_at: datetime
 
 
-class CommunityPage(Schema):
-    count: int
+class CommunityPage(PageMeta):
     items: list[CommunityOut]
 
 
 class CommunityFilters(Schema):
-    q: str = Field("", description="Part of the name or slug.")
+    q: SearchText = Field("", description="Part of the name or slug.")
     kind: CommunityKind | None = None
     access: CommunityAccess | None = None
     status: CommunityStatus | None = None
-    chapter_id: int | None = None
+    chapter_id: ObjectId | None = None
     order: CommunityOrder = Field("name", description="Sort order; '-' reverses it.")
 
 
@@ -103,7 +101,7 @@ class CommunityIn(InputSchema):
     ends_at: AwareDatetime | None = Field(
         None, description="Default: the lifespan the kind proposes (e.g. lead-gen: 48 hours)."
     )
-    chapter_id: int | None = Field(None, description="None: an organisation-wide community.")
+    chapter_id: ObjectId | None = Field(None, description="None: an organisation-wide community.")
 
 
 class CommunityPatch(PatchSchema):
@@ -118,4 +116,4 @@ class CommunityPatch(PatchSchema):
     capacity: int | None = Field(None, ge=1, le=MAX_CAPACITY)
     starts_at: AwareDatetime | None = None
     ends_at: AwareDatetime | None = None
-    chapter_id: int | None = None
+    chapter_id: ObjectId | None = None

@@ -9,6 +9,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("communities/", views.community_list, name="community_list"),
     path("communities/new/", views.community_create, name="community_create"),
     path("communities/lifespan/", views.community_lifespan, name="community_lifespan"),
+    path("slug-suggestion/", views.slug_suggestion, name="slug_suggestion"),
     path("communities/<int:community_id>/", views.community_detail, name="community_detail"),
     path("communities/<int:community_id>/edit/", views.community_edit, name="community_edit"),
     path(

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
@@ -19,10 +18,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from shequn.accounts.decorators import OperatorRequest, operator_required
 from shequn.accounts.selectors import OperatorScope
 from shequn.core.forms import add_service_errors
-from shequn.members.models import Member, Membership, MembershipRole
+from shequn.core.pagination import WindowPage, get_window
+from shequn.members.duplicates import get_duplicate_member_for_user
+from shequn.members.models import Member, Membership, MembershipRole, MembershipStatus
 from shequn.members.selectors import (
     get_community_membership_for_user,
     get_member_for_user,
+    get_visitor_membership,
     list_member_candidates,
     list_memberships,
 )
@@ -43,17 +45,21 @@ from shequn.organizations.forms import (
     MembershipFilterForm,
     NewMemberForm,
     RoleForm,
+    SlugSuggestionForm,
     describe_lifespan,
+    suggest_slug_from_name,
 )
 from shequn.organizations.models import KIND_LIFESPANS, Chapter, Community
 from shequn.organizations.selectors import (
     get_chapter_for_user,
+    get_closing_soon,
     get_community_for_user,
     get_dashboard,
     list_chapter_heads,
     list_chapters,
     list_chapters_with_heads,
     list_communities,
+    list_communities_closing_soon,
 )
 from shequn.organizations.services import (
     archive_community,
@@ -61,6 +67,7 @@ from shequn.organizations.services import (
     create_community,
     dissolve_community,
     propose_ends_at,
+    propose_slug,
     restore_community,
     update_chapter,
     update_community,
@@ -82,8 +89,11 @@ def _render_list(
     return response
 
 
-def _page(request: OperatorRequest, queryset: QuerySet[Any]) -> Page[Any]:
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+def _page(
+    request: OperatorRequest, queryset: QuerySet[Any], count: int | None = None
+) -> WindowPage[Any]:
+    """One page without counting the list (shequn.core.pagination); `count` when known."""
+    return get_window(queryset, page=request.GET.get("page"), per_page=PAGE_SIZE, count=count)
 
 
 def _can_create_community(actor: OperatorScope) -> bool:
@@ -144,6 +154,10 @@ def dashboard(request: OperatorRequest) -> HttpResponse:
         "members": sum(g.member_total for g in groups),
     }
     context = {"groups": groups, "totals": totals, "can_create": _can_create_community(actor)}
+    context["closing_soon"] = [
+        (w, actor.can_manage_chapter(w.community.chapter_id))
+        for w in list_communities_closing_soon(actor=actor)
+    ]
     return render(request, "organizations/dashboard.html", context)
 
 
@@ -152,7 +166,9 @@ def dashboard(request: OperatorRequest) -> HttpResponse:
 def community_list(request: OperatorRequest) -> HttpResponse:
     actor = request.operator_scope
     form = CommunityFilterForm(request.GET, chapters=list(list_chapters(actor=actor)))
-    page = _page(request, list_communities(actor=actor, **form.filters()))
+    communities = list_communities(actor=actor, **form.filters())
+    # Communities are few (they do not grow with members): their total is a cheap count.
+    page = _page(request, communities, count=communities.count())
     context = {"form": form, "page": page, "can_create": _can_create_community(actor)}
     return _render_list(
         request,
@@ -168,6 +184,7 @@ def community_create(request: OperatorRequest) -> HttpResponse:
     actor = request.operator_scope
     actor.require(_can_create_community(actor))
     form = _community_form(request, initial={"chapter": request.GET.get("chapter")})
+    suggest_slug_from_name(form, target="community")
     if request.method == "POST" and form.is_valid():
         try:
             community = create_community(actor=actor, **form.cleaned_data)
@@ -196,17 +213,36 @@ def community_lifespan(request: OperatorRequest) -> HttpResponse:
 
 @operator_required
 @require_GET
+def slug_suggestion(request: OperatorRequest) -> HttpResponse:
+    """The slug a name proposes (pinyin, made unique), as the create forms' hint (htmx)."""
+    form = SlugSuggestionForm(request.GET)
+    suggestion = ""
+    if form.is_valid() and form.cleaned_data["name"].strip():
+        model = Chapter if form.cleaned_data["target"] == "chapter" else Community
+        org_id = request.operator_scope.organization.pk
+        suggestion = propose_slug(model, org_id=org_id, name=form.cleaned_data["name"])
+    context = {"suggestion": suggestion}
+    return render(request, "organizations/partials/slug_suggestion.html", context)
+
+
+@operator_required
+@require_GET
 def community_detail(request: OperatorRequest, community_id: int) -> HttpResponse:
     actor = request.operator_scope
     community = get_community_for_user(actor=actor, community_id=community_id)
     form = MembershipFilterForm(request.GET)
-    memberships = list_memberships(actor=actor, community_id=community.pk, **form.filters())
-    page = _page(request, memberships)
+    filters = form.filters()
+    memberships = list_memberships(actor=actor, community_id=community.pk, **filters)
+    # Unfiltered (active members, any role), the maintained counter is the exact total.
+    unfiltered = filters["status"] == MembershipStatus.ACTIVE and not filters["role"]
+    count = community.member_count if unfiltered and not filters["q"] else None
+    page = _page(request, memberships, count=count)
     context = {
         "community": community,
         "form": form,
         "page": page,
         "roles": MembershipRole.choices,
+        "closing_soon": get_closing_soon(community=community),
         **_community_rights(actor, community),
     }
     return _render_list(
@@ -311,18 +347,26 @@ def community_member_add(request: OperatorRequest, community_id: int) -> HttpRes
     )
     new = NewMemberForm(request.POST if action == "new" else None, roles=roles, prefix="new")
     form = existing if action == "existing" else new if action == "new" else None
+    duplicate = None
     if form is not None and form.is_valid():
         try:
             member = _add_member(actor, community, form)
         except ValidationError as exc:
             add_service_errors(form, exc)
+            duplicate = get_duplicate_member_for_user(actor=actor, error=exc)
         else:
             messages.success(request, _("%(name)s was added.") % {"name": member})
             return redirect("organizations:community_detail", community_id=community.pk)
     q = request.GET.get("q", "")[:100]
     candidates = list_member_candidates(actor=actor, community=community, q=q)
     context = {"community": community, "existing_form": existing, "new_form": new}
-    context |= {"q": q, "candidates": candidates, "roles": roles}
+    context |= {"q": q, "candidates": candidates, "roles": roles, "duplicate": duplicate}
+    if duplicate is not None:  # offer the existing member, with the role chosen for the new one
+        context["duplicate_role"] = new.cleaned_data.get("role", MembershipRole.MEMBER)
+        present = get_visitor_membership(member=duplicate, community=community)
+        context["duplicate_in_community"] = (
+            present is not None and present.status == MembershipStatus.ACTIVE
+        )
     searching = request.htmx and request.method == "GET"
     partial = "organizations/partials/member_candidates.html"
     return render(request, partial if searching else "organizations/member_add.html", context)
@@ -439,6 +483,7 @@ def chapter_create(request: OperatorRequest) -> HttpResponse:
     actor = request.operator_scope
     actor.require(actor.can_manage_organization())
     form = ChapterForm(request.POST if request.method == "POST" else None)
+    suggest_slug_from_name(form, target="chapter")
     if request.method == "POST" and form.is_valid():
         try:
             chapter = create_chapter(actor=actor, **form.cleaned_data)

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm, UsernameField
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, UsernameField
 from django.contrib.auth.password_validation import validate_password
-from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
+from shequn.accounts.selectors import is_operator_account
 from shequn.members.models import DISPLAY_NAME_MAX_LENGTH
+from shequn.members.phones import PhoneField
 
-PHONE_MAX_LENGTH = 20
 EMAIL_MAX_LENGTH = 254
-
-phone_validator = RegexValidator(
-    r"^\+?[0-9][0-9 -]{4,19}$",
-    _("Enter a phone number in digits, for example 13812345678."),
-    code="invalid_phone",
-)
 
 
 class SignupForm(forms.Form):
@@ -33,11 +30,9 @@ class SignupForm(forms.Form):
         help_text=_("You sign in with it."),
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autocapitalize": "none"}),
     )
-    phone = forms.CharField(
+    phone = PhoneField(  # validated and cleaned to E.164 (shequn.members.phones)
         label=_("Mobile phone (optional)"),
-        max_length=PHONE_MAX_LENGTH,
         required=False,
-        validators=[phone_validator],
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
     password = forms.CharField(
@@ -67,3 +62,31 @@ class MemberLoginForm(AuthenticationForm):
     def clean_username(self) -> str:
         value: str = self.cleaned_data["username"].strip()
         return value.lower() if "@" in value else value
+
+
+class VerifyEmailForm(forms.Form):
+    """Confirm a verification link; with the sign-up's password unless signed in with it.
+
+    Asking for the password too means the person who owns the email and the person who chose
+    the password are the same: a link clicked by somebody else's victim links nothing.
+    """
+
+    password = forms.CharField(
+        label=_("The password you chose when signing up"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args: Any, needs_password: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not needs_password:
+            del self.fields["password"]
+
+
+class MemberPasswordResetForm(PasswordResetForm):
+    """Django's reset form for member accounts only (operators reset on the console)."""
+
+    def get_users(self, email: str) -> Iterator[Any]:
+        for user in super().get_users(email):
+            if not is_operator_account(user):
+                yield user

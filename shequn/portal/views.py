@@ -6,26 +6,61 @@ Operators who open these pages are visitors like anybody else.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
-from django.contrib.auth.views import LoginView, LogoutView, redirect_to_login
+from django.contrib.auth import authenticate, login
+from django.contrib.auth.views import (
+    LoginView,
+    LogoutView,
+    PasswordResetCompleteView,
+    PasswordResetConfirmView,
+    PasswordResetDoneView,
+    PasswordResetView,
+    redirect_to_login,
+)
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shequn.core.forms import add_service_errors
-from shequn.members.models import Member, MembershipStatus
+from shequn.core.ratelimit import rate_limit_post
+from shequn.members.email_verification import (
+    VerificationLinkError,
+    get_pending_verification,
+    get_verification_for_token,
+)
+from shequn.members.models import (
+    EmailVerification,
+    EmailVerificationPurpose,
+    Member,
+    Membership,
+    MembershipStatus,
+)
 from shequn.members.selectors import get_member_for_account, get_visitor_membership
 from shequn.members.services import end_membership, join_open_community
 from shequn.organizations.models import Community, CommunityAccess
 from shequn.organizations.selectors import get_public_community
-from shequn.portal.forms import MemberLoginForm, SignupForm
+from shequn.portal.forms import (
+    MemberLoginForm,
+    MemberPasswordResetForm,
+    SignupForm,
+    VerifyEmailForm,
+)
 from shequn.portal.selectors import JoinState, get_join_state, list_own_memberships
-from shequn.portal.services import sign_up_and_join
+from shequn.portal.services import (
+    VerifiedEmail,
+    resend_verification,
+    sign_up_and_join,
+    verify_email_and_join,
+)
+
+# A fresh sign-up is signed in without a password check: say which backend vouches for it.
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def _page_url(community: Community) -> str:
@@ -63,7 +98,13 @@ def community_page(request: HttpRequest, org_slug: str, slug: str) -> HttpRespon
     return render(request, "portal/community.html", context)
 
 
+def _site_url(request: HttpRequest) -> str:
+    """The start of links in mails: this request's scheme and (allowed) host."""
+    return request.build_absolute_uri("/")
+
+
 @require_http_methods(["GET", "POST"])
+@rate_limit_post("signup")
 def signup(request: HttpRequest, org_slug: str, slug: str) -> HttpResponse:
     community = get_public_community(org_slug=org_slug, slug=slug)
     if community.access != CommunityAccess.OPEN:
@@ -72,17 +113,110 @@ def signup(request: HttpRequest, org_slug: str, slug: str) -> HttpResponse:
     if get_member_for_account(request.user) is not None:
         messages.info(request, _("You already have a member account: join from this page."))
         return redirect(_page_url(community))
+    if get_pending_verification(request.user) is not None:
+        return redirect("portal:signup_pending")
     form = SignupForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            membership = sign_up_and_join(community=community, **form.cleaned_data)
+            result = sign_up_and_join(
+                community=community, site_url=_site_url(request), **form.cleaned_data
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            assert membership.member.user is not None
-            login(request, membership.member.user)
+            login(request, result.sign_up.user, backend=MODEL_BACKEND)
+            if result.membership is None:
+                return redirect("portal:signup_pending")
             return redirect("portal:welcome", org_slug=org_slug, slug=slug)
     return render(request, "portal/signup.html", {"community": community, "form": form})
+
+
+@require_GET
+def signup_pending(request: HttpRequest) -> HttpResponse:
+    """ "Check your mail": the account waits for its email link before it joins anything."""
+    verification = get_pending_verification(request.user)
+    if verification is None or verification.purpose != EmailVerificationPurpose.LINK:
+        return redirect("portal:my")
+    return render(request, "portal/signup_pending.html", {"verification": verification})
+
+
+@require_POST
+@rate_limit_post("verification")
+def verification_resend(request: HttpRequest) -> HttpResponse:
+    verification = get_pending_verification(request.user)
+    if verification is None:
+        messages.info(request, _("Your email is already confirmed."))
+        return redirect("portal:my")
+    resend_verification(verification=verification, site_url=_site_url(request))
+    messages.success(
+        request, _("We sent the link again to %(email)s.") % {"email": verification.email}
+    )
+    if verification.purpose == EmailVerificationPurpose.LINK:
+        return redirect("portal:signup_pending")
+    return redirect("portal:my")
+
+
+LINK_ERRORS = {
+    "expired": gettext_lazy("This link has expired. Sign in and ask for a new one."),
+    "used": gettext_lazy("This link has already been used."),
+    "invalid": gettext_lazy("This link is not valid. Copy the whole link from the email."),
+    "already_linked": gettext_lazy(
+        "This member already has a web account. Sign in with it instead."
+    ),
+}
+
+
+def _link_error_page(request: HttpRequest, code: str) -> HttpResponse:
+    context = {"message": LINK_ERRORS.get(code, LINK_ERRORS["invalid"])}
+    return render(request, "portal/verify_invalid.html", context, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    """A verification link: GET shows a confirm button (mail scanners only GET), POST uses it."""
+    try:
+        verification = get_verification_for_token(token)
+    except VerificationLinkError as exc:
+        return _link_error_page(request, exc.code)
+    user = verification.user
+    needs_password = request.user.pk != user.pk
+    form = VerifyEmailForm(
+        request.POST if request.method == "POST" else None, needs_password=needs_password
+    )
+    if request.method == "POST" and form.is_valid():
+        if needs_password:
+            signed_in = authenticate(
+                request, username=user.get_username(), password=form.cleaned_data["password"]
+            )
+            if signed_in is None or signed_in.pk != user.pk:
+                form.add_error("password", _("This is not the password of this sign-up."))
+                return _verify_page(request, verification, form)
+            login(request, signed_in)
+        try:
+            result = verify_email_and_join(verification=verification)
+        except ValidationError as exc:
+            return _link_error_page(request, exc.code or "invalid")
+        return _after_verification(request, result, verification)
+    return _verify_page(request, verification, form)
+
+
+def _verify_page(
+    request: HttpRequest, verification: EmailVerification, form: VerifyEmailForm
+) -> HttpResponse:
+    context = {"verification": verification, "form": form}
+    return render(request, "portal/verify_email.html", context)
+
+
+def _after_verification(
+    request: HttpRequest, result: VerifiedEmail, verification: EmailVerification
+) -> HttpResponse:
+    messages.success(request, _("Thank you: your email is confirmed."))
+    if result.join_error:
+        messages.error(request, result.join_error)
+    community = verification.community
+    if result.membership is not None and community is not None:
+        return redirect("portal:welcome", org_slug=community.organization.slug, slug=community.slug)
+    return redirect("portal:my")
 
 
 @require_GET
@@ -92,7 +226,12 @@ def welcome(request: HttpRequest, org_slug: str, slug: str) -> HttpResponse:
     membership = get_visitor_membership(member=member, community=community)
     if membership is None or membership.status != MembershipStatus.ACTIVE:
         return redirect(_page_url(community))
-    return render(request, "portal/welcome.html", {"community": community, "member": member})
+    context = {
+        "community": community,
+        "member": member,
+        "pending": get_pending_verification(request.user),
+    }
+    return render(request, "portal/welcome.html", context)
 
 
 @require_POST
@@ -111,18 +250,40 @@ def join(request: HttpRequest, org_slug: str, slug: str) -> HttpResponse:
     return redirect(_page_url(community))
 
 
-@require_POST
+def _leave_confirmation(
+    request: HttpRequest, community: Community, membership: Membership | None
+) -> HttpResponse:
+    """GET of leave: ask first, on a page of its own (works without JavaScript, in WeChat too)."""
+    if membership is None or membership.status != MembershipStatus.ACTIVE:
+        messages.error(request, _("You are not a member of this community."))
+        return redirect(_page_url(community))
+    next_url = request.GET.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = _page_url(community)
+    context = {"community": community, "next": next_url}
+    return render(request, "portal/leave_confirm.html", context)
+
+
+@require_http_methods(["GET", "POST"])
 def leave(request: HttpRequest, org_slug: str, slug: str) -> HttpResponse:
     community = get_public_community(org_slug=org_slug, slug=slug)
     member = _signed_in_member(request, community)
     if isinstance(member, HttpResponse):
         return member
     membership = get_visitor_membership(member=member, community=community)
-    if membership is None or membership.status != MembershipStatus.ACTIVE:
-        messages.error(request, _("You are not a member of this community."))
-    else:
-        end_membership(actor=None, membership=membership, status=MembershipStatus.LEFT)
+    if request.method == "GET":
+        return _leave_confirmation(request, community, membership)
+    left = False
+    if membership is not None:
+        try:
+            end_membership(actor=None, membership=membership, status=MembershipStatus.LEFT)
+            left = True
+        except ValidationError:  # already ended, also by a concurrent leave that won the race
+            left = False
+    if left:
         messages.success(request, _("You have left %(name)s.") % {"name": community.name})
+    else:
+        messages.error(request, _("You are not a member of this community."))
     next_url = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
         return redirect(next_url)
@@ -137,6 +298,7 @@ def my_communities(request: HttpRequest) -> HttpResponse:
     memberships = list(list_own_memberships(member=member)) if member else []
     context = {
         "member": member,
+        "pending": get_pending_verification(request.user),
         "current": [m for m in memberships if m.status == MembershipStatus.ACTIVE],
         "past": [m for m in memberships if m.status != MembershipStatus.ACTIVE],
     }
@@ -149,3 +311,27 @@ member_login = LoginView.as_view(
     next_page=reverse_lazy("portal:my"),
 )
 member_logout = LogoutView.as_view(next_page=reverse_lazy("portal:login"))
+
+RESET_LINK_DAYS = max(1, settings.PASSWORD_RESET_TIMEOUT // (24 * 3600))
+# Password reset by email (Django's views, member look). An unknown email gets the same answer.
+password_reset = rate_limit_post("password_reset")(
+    PasswordResetView.as_view(
+        template_name="portal/password_reset.html",
+        form_class=MemberPasswordResetForm,
+        email_template_name="portal/email/password_reset.txt",
+        html_email_template_name="portal/email/password_reset.html",
+        subject_template_name="portal/email/password_reset_subject.txt",
+        extra_email_context={"days": RESET_LINK_DAYS},
+        success_url=reverse_lazy("portal:password_reset_done"),
+    )
+)
+password_reset_done = PasswordResetDoneView.as_view(
+    template_name="portal/password_reset_done.html", extra_context={"days": RESET_LINK_DAYS}
+)
+password_reset_confirm = PasswordResetConfirmView.as_view(
+    template_name="portal/password_reset_confirm.html",
+    success_url=reverse_lazy("portal:password_reset_complete"),
+)
+password_reset_complete = PasswordResetCompleteView.as_view(
+    template_name="portal/password_reset_complete.html"
+)

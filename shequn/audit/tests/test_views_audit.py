@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 
+from shequn.audit.display import ObjectRef
 from shequn.audit.models import AuditAction, AuditEntry
 from shequn.audit.services import record_audit
 
@@ -71,14 +72,14 @@ def test_permissions(persona, client_as, entries) -> None:
 def test_scope(persona, expected, client_as, entries) -> None:
     rows = client_as(persona).get("/audit/").context["rows"]
     ids = {entry.pk: name for name, entry in entries.items()}
-    assert [ids[entry.pk] for entry, _ in rows] == expected
+    assert [ids[row.entry.pk] for row in rows] == expected
 
 
-def test_filters(client_as, entries) -> None:
+def test_filters(client_as, entries, org_admin, chapter_head, assistant) -> None:
     client = client_as("org_admin")
 
     def pks(query: str) -> list[int]:
-        return [entry.pk for entry, _ in client.get(f"/audit/?{query}").context["rows"]]
+        return [row.entry.pk for row in client.get(f"/audit/?{query}").context["rows"]]
 
     assert pks("action=create") == [entries["community"].pk]
     assert pks("action=update&object_type=member") == [
@@ -86,13 +87,39 @@ def test_filters(client_as, entries) -> None:
         entries["here"].pk,
     ]
     assert pks("object_type=community") == [entries["community"].pk]
-    assert pks("action=bogus&object_type=nothing") == [
+    assert pks(f"operator={assistant.user_id}") == [entries["community"].pk]
+    assert pks(f"operator={org_admin.user_id}") == [entries["there"].pk, entries["here"].pk]
+    assert pks("operator=system") == []
+    assert pks("action=bogus&object_type=nothing&operator=nobody") == [
         entries["community"].pk,
         entries["there"].pk,
         entries["here"].pk,
     ]
-    response = client.get("/audit/")
-    assert response.context["object_types"] == [("community", "community"), ("member", "member")]
+    form = client.get("/audit/").context["form"]
+    assert form.fields["object_type"].choices == [
+        ("", "All object types"),
+        ("chapter", "Chapter"),
+        ("community", "Community"),
+        ("member", "Member"),
+        ("identity", "Identity"),
+        ("membership", "Membership"),
+        ("operator", "Operator account"),
+        ("apitoken", "API token"),
+    ]
+    assert form.fields["operator"].choices == [
+        ("", "All operators"),
+        ("system", "System"),
+        (str(org_admin.user_id), "admin"),
+        (str(assistant.user_id), "assistant"),
+        (str(chapter_head.user_id), "head"),
+    ]
+    # Other operators see their own account only, as on the operator pages.
+    head_form = client_as("chapter_head").get("/audit/").context["form"]
+    assert head_form.fields["operator"].choices == [
+        ("", "All operators"),
+        ("system", "System"),
+        (str(chapter_head.user_id), "head"),
+    ]
 
 
 def test_entry_shows_time_in_shanghai_who_action_object_and_changes(
@@ -103,36 +130,45 @@ def test_entry_shows_time_in_shanghai_who_action_object_and_changes(
     )
     response = client_as("chapter_head").get("/audit/?object_type=member")
     html = response.content.decode()
-    assert "2026-03-02 00:30:05" in html  # 16:30 UTC is 00:30 the next day in Shanghai
-    assert "admin" in html
-    assert "Updated" in html
-    assert f'张三 <span class="muted">(member #{member.pk})</span>' in html
+    # 16:30 UTC is 00:30 the next day in Shanghai
+    assert '<time datetime="2026-03-02T00:30:05+08:00">2026-03-02 00:30:05</time>' in html
+    assert '<td data-label="Who">admin</td>' in html
+    assert '<td data-label="Action">Updated</td>' in html
+    assert (
+        f'<a href="/members/{member.pk}/">张三</a> <span class="muted small">Member</span>' in html
+    )
+    assert '<span class="field-label">Display name</span>:' in html
     assert "张 → 张三" in html
-    ((_entry, changes),) = response.context["rows"]
-    assert [(c.field, c.old, c.new, c.is_change) for c in changes] == [
-        ("display_name", "张", "张三", True)
+    (row,) = response.context["rows"]
+    assert [(c.field, c.label, c.old, c.new, c.is_change) for c in row.changes] == [
+        ("display_name", "Display name", (ObjectRef("张"),), (ObjectRef("张三"),), True)
     ]
 
 
 def test_snapshot_changes_are_shown_as_values(client_as, entries) -> None:
     response = client_as("assistant").get("/audit/")
-    ((_entry, changes),) = response.context["rows"]
-    assert [(c.field, c.new, c.is_change) for c in changes] == [("name", "上海沙龙群", False)]
-    assert "Created" in response.content.decode()
+    (row,) = response.context["rows"]
+    assert [(c.label, c.new, c.is_change) for c in row.changes] == [
+        ("Name", (ObjectRef("上海沙龙群"),), False)
+    ]
+    assert '<td data-label="Action">Created</td>' in response.content.decode()
 
 
 def test_paginated_by_50(client_as, scope_of, org_admin, member) -> None:
     admin = scope_of(org_admin)
     for i in range(55):
         record_audit(
-            actor=admin, action=AuditAction.UPDATE, target=member, changes={"n": [i, i + 1]}
+            actor=admin, action=AuditAction.UPDATE, target=member, changes={"notes": [i, i + 1]}
         )
     client = client_as("org_admin")
     first = client.get("/audit/").context["page"]
     assert len(first) == 50
     assert first.paginator.count == 55
     second = client.get("/audit/?page=2").context["page"]
-    assert [e.changes["n"] for e in second] == [[i, i + 1] for i in range(4, -1, -1)]
+    assert [e.changes["notes"] for e in second] == [[i, i + 1] for i in range(4, -1, -1)]
+    html = client.get("/audit/?action=update&page=1").content.decode()
+    assert '<p class="result-count">55 entries</p>' in html
+    assert 'href="?action=update&amp;page=2"' in html
 
 
 def test_htmx_renders_entries_only(client_as, entries) -> None:
@@ -142,6 +178,7 @@ def test_htmx_renders_entries_only(client_as, entries) -> None:
         "console/_pagination.html",
     ]
     assert response.content.decode().lstrip().startswith('<div id="audit-entries">')
+    assert response["Vary"] == "HX-Request, Accept-Language, Cookie"
 
 
 @pytest.mark.parametrize("persona", OPERATORS)
@@ -159,8 +196,9 @@ def test_queries_are_constant(
             community_id=community.pk,
         )
     client = client_as(persona)
-    # session, user, operator, scope ids (not for admins), object types, count, rows
-    with django_assert_num_queries(6 if persona == "org_admin" else 7):
+    # session, user, operator, scope ids (not for admins), operators (filter), count, rows,
+    # then the names on the page: members, communities (the entries' objects)
+    with django_assert_num_queries(8 if persona == "org_admin" else 9):
         response = client.get("/audit/")
     assert len(response.context["rows"]) == rows + {"org_admin": 3, "chapter_head": 2}.get(
         persona, 1

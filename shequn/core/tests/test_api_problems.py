@@ -71,7 +71,7 @@ def test_non_integer_id_is_422(api_client_as, db):
 
 
 def test_404_problem(api_client_as, db):
-    assert assert_problem(send(api_client_as("org_admin"), "GET", "/chapters/0"), 404) == {
+    assert assert_problem(send(api_client_as("org_admin"), "GET", "/chapters/999999"), 404) == {
         "type": "about:blank",
         "title": "Not found",
         "status": 404,

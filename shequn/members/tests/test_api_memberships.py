@@ -170,15 +170,19 @@ def test_assistant_cannot_see_members_outside_their_communities(api_client_as, n
     assert not Membership.objects.filter(member=newcomer).exists()
 
 
-def test_source_and_role_can_be_given(api_client_as, newcomer, community):
-    data = {
-        "member_id": newcomer.pk,
-        "community_id": community.pk,
-        "role": "study_committee",
-        "source": "import",
-    }
+def test_role_can_be_given_and_the_source_is_api(api_client_as, newcomer, community):
+    data = {"member_id": newcomer.pk, "community_id": community.pk, "role": "study_committee"}
     response = send(api_client_as("chapter_head"), "POST", "/memberships", data)
-    assert (body(response)["role"], body(response)["source"]) == ("study_committee", "import")
+    assert (body(response)["role"], body(response)["source"]) == ("study_committee", "api")
+
+
+@pytest.mark.parametrize("source", ["self_signup", "import", "api"])
+def test_a_client_cannot_claim_a_source(api_client_as, newcomer, community, source):
+    data = {"member_id": newcomer.pk, "community_id": community.pk, "source": source}
+    response = send(api_client_as("org_admin"), "POST", "/memberships", data)
+    assert error_locs(response) == [["body", "source"]]
+    assert not Membership.objects.filter(member=newcomer).exists()
+    assert audit_actions() == []
 
 
 def test_assistant_cannot_hand_out_leading_roles(api_client_as, former, community):
@@ -215,10 +219,10 @@ def test_create_rejects_unknown_values(api_client_as, newcomer, community, extra
     assert not Membership.objects.filter(member=newcomer).exists()
 
 
-def test_adding_an_active_member_again_is_422(api_client_as, member, community):
+def test_adding_an_active_member_again_is_409(api_client_as, member, community):
     data = {"member_id": member.pk, "community_id": community.pk}
     response = send(api_client_as("org_admin"), "POST", "/memberships", data)
-    assert assert_problem(response, 422)["detail"] == "张三 is already a member of this community."
+    assert assert_problem(response, 409)["detail"] == "张三 is already a member of this community."
     assert Membership.objects.filter(member=member).count() == 1
 
 
@@ -265,7 +269,7 @@ def test_role_and_end_together_are_all_or_nothing(api_client_as, membership):
         f"/memberships/{membership.pk}",
         {"role": "kol", "status": "removed"},
     )
-    assert assert_problem(response, 422)["detail"] == "This membership has already ended."
+    assert assert_problem(response, 409)["detail"] == "This membership has already ended."
     membership.refresh_from_db()
     assert (membership.role, membership.status) == ("member", "left")
     assert audit_actions() == []
@@ -313,5 +317,5 @@ def test_delete_ends_the_membership_as_removed(api_client_as, persona, membershi
     assert membership.left_at is not None
     assert Member.objects.filter(pk=membership.member_id).exists()
     response = send(api_client_as(persona), "DELETE", f"/memberships/{membership.pk}")
-    assert assert_problem(response, 422)["detail"] == "This membership has already ended."
+    assert assert_problem(response, 409)["detail"] == "This membership has already ended."
     assert audit_actions() == ["leave"]

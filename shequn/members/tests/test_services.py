@@ -157,26 +157,50 @@ def test_chapter_head_cannot_move_member_to_other_chapter(
 
 
 def test_sign_up_creates_account_member_identities(org):
-    person = sign_up_member(
+    result = sign_up_member(
         organization=org,
         display_name="赵六",
         email="Zhao@Example.com",
         password="a-long-pass-phrase",
     )
-    assert person.user is not None
-    assert person.user.username == "zhao@example.com"
-    assert sorted(person.identities.values_list("channel", flat=True)) == ["email", "web"]
+    person = result.member
+    assert person is not None
+    assert person.user == result.user
+    assert result.user.username == "zhao@example.com"
+    assert sorted(person.identities.values_list("channel", "verified_at")) == [
+        ("email", None),
+        ("web", None),
+    ]
+    assert (result.verification.purpose, result.verification.member) == ("confirm", person)
 
 
-def test_sign_up_links_to_known_member_by_email(org):
-    known = MemberFactory(organization=org, display_name="钱七")
+def test_sign_up_with_a_recorded_email_changes_nothing_of_the_member(org):
+    known = MemberFactory(organization=org, display_name="钱七", phone="13900000000")
     IdentityFactory(member=known, organization=org, channel="email", external_id="qian@example.com")
-    person = sign_up_member(
-        organization=org, display_name="", email="qian@example.com", password="a-long-pass-phrase"
+    result = sign_up_member(
+        organization=org,
+        display_name="冒充者",
+        email="qian@example.com",
+        phone="13812345678",
+        password="a-long-pass-phrase",
     )
-    assert person.pk == known.pk
-    assert person.display_name == "钱七"
+    assert result.member is None
+    assert (result.verification.purpose, result.verification.member) == ("link", known)
+    known.refresh_from_db()
+    assert (known.display_name, known.phone, known.user_id) == ("钱七", "13900000000", None)
     assert Member.objects.count() == 1
+    assert known.identities.count() == 1
+
+
+def test_sign_up_finds_a_recorded_member_by_profile_email_too(org):
+    known = MemberFactory(organization=org, display_name="孙八", email="Sun@Example.com")
+    result = sign_up_member(
+        organization=org, display_name="孙八", email="sun@example.com", password="a-long-pass-1"
+    )
+    assert result.member is None
+    assert result.verification.member == known
+    known.refresh_from_db()
+    assert known.user_id is None
 
 
 @pytest.mark.parametrize(

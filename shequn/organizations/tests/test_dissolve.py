@@ -30,7 +30,7 @@ def test_console_dissolve(client_as, chapter_head, community):
         "This community has already been dissolved."
     ]
     assert AuditEntry.objects.filter(action="dissolve").count() == 1
-    assert client_as("anonymous").get(f"/c/pj/{community.slug}/").status_code == 404
+    assert client_as("anonymous").get(f"/c/pj/{community.slug}/").status_code == 410  # closed
 
 
 def test_console_dissolve_refused_for_assistant(client_as, assistant, community):

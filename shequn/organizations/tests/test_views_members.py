@@ -285,7 +285,7 @@ def test_create_and_add_a_new_member(client_as, assistant, community):
     assert response.status_code == 302
     person = Member.objects.get(display_name="王五")
     assert (person.phone, person.email, person.chapter) == (
-        "13800000000",
+        "+8613800000000",
         "wangwu@example.com",
         community.chapter,
     )
@@ -298,7 +298,8 @@ def test_create_and_add_a_new_member(client_as, assistant, community):
         ({"new-display_name": ""}, "display_name", "required"),
         ({"new-display_name": "名" * 65}, "display_name", "max_length"),
         ({"new-email": "not-an-email"}, "email", "invalid"),
-        ({"new-phone": "1" * 21}, "phone", "max_length"),
+        ({"new-phone": "1" * 33}, "phone", "max_length"),
+        ({"new-phone": "12345"}, "phone", "invalid_phone"),
         ({"new-role": "emperor"}, "role", "invalid_choice"),
     ],
 )

@@ -45,8 +45,9 @@ def test_query_count_is_constant(client_as, member, chapter, rows, django_assert
         other = CommunityFactory(chapter=chapter, organization=chapter.organization)
         MembershipFactory(member=member, community=other, joined_at=timezone.now())
     client = client_as("member")
-    # session, user, member, memberships, and the console context processor (operator?)
-    with django_assert_num_queries(5):
+    # session, user, member, pending email verification?, memberships, and the console
+    # context processor (operator?)
+    with django_assert_num_queries(6):
         response = client.get("/c/me/")
     assert len(response.context["current"]) == rows + 1
 

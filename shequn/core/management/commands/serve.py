@@ -42,6 +42,14 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         url = f"http://{options['host']}:{options['port']}/"
         self.stdout.write(self.style.SUCCESS(f"shequn is serving at {url} (Ctrl-C stops it)"))
+        # Behind a reverse proxy, waitress keeps X-Forwarded-* only from the proxy's address
+        # (it drops them from anybody else), so Django's SECURE_PROXY_SSL_HEADER can trust them.
+        proxy: dict[str, Any] = {}
+        if settings.SHEQUN_BEHIND_PROXY:
+            proxy = {
+                "trusted_proxy": settings.SHEQUN_TRUSTED_PROXY,
+                "trusted_proxy_headers": "x-forwarded-proto x-forwarded-for",
+            }
         try:
             serve(
                 application,
@@ -49,6 +57,7 @@ class Command(BaseCommand):
                 port=options["port"],
                 threads=options["threads"],
                 ident="shequn",
+                **proxy,
             )
         except KeyboardInterrupt:
             pass

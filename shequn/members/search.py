@@ -1,0 +1,102 @@
+"""Member search (name, phone or email) through an index, whatever the organisation's size.
+
+The index is built by migration members.0004: on SQLite an FTS5 table `members_member_search`
+with the trigram tokenizer, kept in sync with members_member by triggers; on PostgreSQL GIN
+trigram (pg_trgm) indexes on UPPER(display_name/phone/email), the expressions Django's
+`icontains` compares. A query shorter than three characters cannot use a trigram index and is
+answered by a scan (Chinese given names are often two characters: the scan still stops at the
+first page because lists read in index order).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
+
+MIN_INDEXED_LENGTH = 3
+SQLITE_TABLE = "members_member_search"
+_SQLITE_MATCH = "SELECT rowid FROM members_member_search WHERE members_member_search MATCH %s"
+_SQLITE_TRIGGERS = {
+    "members_member_search_ai": (
+        "CREATE TRIGGER IF NOT EXISTS members_member_search_ai AFTER INSERT ON members_member "
+        "BEGIN INSERT INTO members_member_search(rowid, display_name, phone, email) "
+        "VALUES (new.id, new.display_name, new.phone, new.email); END"
+    ),
+    "members_member_search_ad": (
+        "CREATE TRIGGER IF NOT EXISTS members_member_search_ad AFTER DELETE ON members_member "
+        "BEGIN INSERT INTO members_member_search(members_member_search, rowid, display_name, "
+        "phone, email) VALUES ('delete', old.id, old.display_name, old.phone, old.email); END"
+    ),
+    "members_member_search_au": (
+        "CREATE TRIGGER IF NOT EXISTS members_member_search_au "
+        "AFTER UPDATE OF display_name, phone, email ON members_member BEGIN "
+        "INSERT INTO members_member_search(members_member_search, rowid, display_name, phone, "
+        "email) VALUES ('delete', old.id, old.display_name, old.phone, old.email); "
+        "INSERT INTO members_member_search(rowid, display_name, phone, email) "
+        "VALUES (new.id, new.display_name, new.phone, new.email); END"
+    ),
+}
+
+
+def _uses_fts(q: str, using: str = DEFAULT_DB_ALIAS) -> bool:
+    return connections[using].vendor == "sqlite" and len(q) >= MIN_INDEXED_LENGTH
+
+
+def _fts_phrase(q: str) -> str:
+    return '"' + q.replace('"', '""') + '"'
+
+
+def member_match(q: str, *, field: str = "pk") -> Q:
+    """A filter for members whose name, phone or email contains `q` (case-insensitive).
+
+    `field` names the member id in the filtered model: `"pk"` on Member, `"member_id"` on
+    Membership (the latter filters through a subquery on members, never a join).
+    """
+    if _uses_fts(q):
+        # A constant statement; the query travels as a parameter.
+        ids = RawSQL(_SQLITE_MATCH, (_fts_phrase(q),))  # noqa: S611
+        return Q(**{f"{field}__in": ids})
+    contains = Q(display_name__icontains=q) | Q(phone__icontains=q) | Q(email__icontains=q)
+    if field == "pk":
+        return contains
+    from shequn.members.models import Member
+
+    return Q(**{f"{field}__in": Member.objects.filter(contains).values("pk")})
+
+
+def ensure_member_search_index(*, using: str = DEFAULT_DB_ALIAS, **_: Any) -> bool:
+    """Recreate the SQLite search triggers when missing, and then rebuild the index.
+
+    Django's SQLite schema editor rebuilds a table (new table, copy, drop, rename) for many
+    column changes, which drops its triggers; this runs after every `migrate` (post_migrate).
+    Returns True when it had to repair. PostgreSQL indexes survive column changes.
+    """
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') AND name LIKE %s",
+            (f"{SQLITE_TABLE}%",),
+        )
+        present = {row[0] for row in cursor.fetchall()}
+        if SQLITE_TABLE not in present:
+            return False  # migration members.0004 not applied (yet)
+        missing = [sql for name, sql in _SQLITE_TRIGGERS.items() if name not in present]
+        for sql in missing:
+            cursor.execute(sql)
+        if missing:
+            rebuild_member_search_index(using=using)
+    return bool(missing)
+
+
+def rebuild_member_search_index(*, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Re-read every member into the SQLite search table (PostgreSQL indexes need nothing)."""
+    connection = connections[using]
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {SQLITE_TABLE}({SQLITE_TABLE}) VALUES ('rebuild')")  # noqa: S608
