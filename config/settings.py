@@ -307,6 +307,9 @@ AXES_VERBOSE = False
 # HTTP_X_REAL_IP); empty: the connection's address (REMOTE_ADDR).
 SHEQUN_CLIENT_IP_HEADER = os.environ.get("SHEQUN_CLIENT_IP_HEADER", "")
 # Rate limits of public forms and API token failures per client address: "count/seconds".
+# Phone numbers written without a country code belong to this region (shequn.members.phones).
+SHEQUN_PHONE_REGION = os.environ.get("SHEQUN_PHONE_REGION", "CN")
+
 SHEQUN_RATE_LIMITS = {
     "signup": os.environ.get("SHEQUN_RATE_SIGNUP", "10/3600"),
     "password_reset": os.environ.get("SHEQUN_RATE_PASSWORD_RESET", "5/900"),

@@ -93,6 +93,7 @@ CONSOLE: list[Row] = [
     Row("organizations:community_create", {}, "get", HEAD_PAGE),
     Row("organizations:community_create", {}, "post", HEAD_PAGE),
     Row("organizations:community_lifespan", {}, "get", PAGE),
+    Row("organizations:slug_suggestion", {}, "get", PAGE),
     Row("organizations:community_detail", C, "get", PAGE),
     Row("organizations:community_detail", OC, "get", OTHER),
     Row("organizations:community_edit", C, "get", HEAD_PAGE),
@@ -323,7 +324,7 @@ API: list[Row] = [
         "/memberships",
         {},
         "post",
-        (422, 422, 422, 401, 401, 401),
+        (409, 409, 409, 401, 401, 401),  # already a member: a conflict
         {"member_id": "@member", "community_id": "@community"},
     ),
     Row("/memberships/{membership_id}", {"membership_id": "membership"}, "get", API_READ),

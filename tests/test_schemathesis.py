@@ -9,13 +9,16 @@ documented content type, and valid against the documented schema (problem docume
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from schemathesis.checks import (  # type: ignore[attr-defined]
+from schemathesis.checks import (
     content_type_conformance,
     not_a_server_error,
     response_schema_conformance,
@@ -56,7 +59,18 @@ def populated(org_admin, member, other_member, community, other_community, chapt
 
 
 @pytest.fixture
-def token(db, populated) -> str:
+def keep_test_connection() -> Iterator[None]:
+    """Requests through the bare WSGI handler must not close the test's database connection
+    (Django's test client does the same)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def token(db, populated, keep_test_connection) -> str:
     _, raw = issue_api_token(actor=None, operator=populated, name="schemathesis")
     return raw
 

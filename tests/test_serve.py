@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -57,6 +60,10 @@ def test_serve_runs_web_and_consumer_and_stops_both(tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
         text=True,
     )
+    assert server.stdout is not None
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(server.stdout or ()), daemon=True)
+    reader.start()
     try:
         status = 0
         for _ in range(100):
@@ -73,11 +80,33 @@ def test_serve_runs_web_and_consumer_and_stops_both(tmp_path: Path) -> None:
         consumers = [int(c.split()[0]) for c in _children(server.pid) if "run_huey" in c]
         assert len(consumers) == 1
         assert (tmp_path / "huey.sqlite3").exists()
+        for _ in range(300):  # the consumer's start-up lines, before stopping it
+            if any("close_expired_communities" in line for line in lines):
+                break
+            time.sleep(0.1)
     finally:
         server.send_signal(signal.SIGINT)
-        output, _ = server.communicate(timeout=20)
+        server.wait(timeout=20)
+        reader.join(timeout=5)
+    output = "".join(lines)
     assert server.returncode == 0
     assert f"shequn is serving at http://127.0.0.1:{port}/" in output
     assert "shequn stopped." in output
+    # The consumer lists its tasks (none would be an empty list) and runs the schedule.
+    assert "The following commands are available:\n+ shequn." in output
+    assert "+ shequn.organizations.tasks.close_community\n" in output
+    assert "+ shequn.organizations.tasks.close_expired_communities\n" in output
+    assert "Periodic tasks are enabled." in output
+    # One time zone: the log's and Huey's own time are both local (Asia/Shanghai).
+    started = re.search(
+        r"^\[(\S+ \S+) ([+-]\d{4})\] INFO huey.consumer: Huey consumer started .* at (\S+ \S+)$",
+        output,
+        re.MULTILINE,
+    )
+    assert started is not None, output
+    assert started[2] == "+0800"
+    logged = datetime.datetime.strptime(started[1], "%Y-%m-%d %H:%M:%S")
+    huey_time = datetime.datetime.fromisoformat(started[3])
+    assert abs((huey_time - logged).total_seconds()) < 2
     with pytest.raises(ProcessLookupError):
         os.kill(consumers[0], 0)  # the consumer stopped too

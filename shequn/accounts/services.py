@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -85,8 +85,10 @@ def create_operator(
         raise ValidationError(
             {"username": _("Enter a user name of 1 to 150 characters.")}, code="username"
         )
+    username_field = user_model._meta.get_field(user_model.USERNAME_FIELD)
     try:  # Django's rules: letters, digits and @/./+/-/_ only (UnicodeUsernameValidator)
-        user_model._meta.get_field(user_model.USERNAME_FIELD).run_validators(username)
+        if isinstance(username_field, models.Field):
+            username_field.run_validators(username)
     except ValidationError as exc:
         raise ValidationError({"username": exc.error_list}) from exc
     if user_model.objects.filter(username__iexact=username).exists():

@@ -162,7 +162,8 @@ def _memberships(actor: OperatorScope, ids: set[int]) -> dict[int, ObjectRef]:
     )
     return {
         pk: ObjectRef(
-            _("%(member)s in %(community)s") % {"member": member, "community": community},
+            pgettext("a membership", "%(member)s in %(community)s")
+            % {"member": member, "community": community},
             reverse("members:detail", args=[member_id]) if seen else "",
         )
         for pk, member_id, member, community, seen in rows
@@ -293,6 +294,10 @@ def _text(field: models.Field[Any, Any] | None, name: str, value: Any, zone: Zon
     return str(value)
 
 
+def _is_empty(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
 def _shown(
     field: models.Field[Any, Any] | None,
     name: str,
@@ -300,7 +305,7 @@ def _shown(
     refs: Mapping[type[models.Model], Mapping[int, ObjectRef]],
     zone: ZoneInfo,
 ) -> tuple[ObjectRef, ...]:
-    if value is None or value == "" or value == []:
+    if _is_empty(value):
         return (ObjectRef(EMPTY),)
     if field is not None and field.is_relation and field.related_model is not None:
         related = refs.get(field.related_model, {})
@@ -324,7 +329,13 @@ def _is_pair(entry: AuditEntry, field: models.Field[Any, Any] | None, value: Any
 
 
 def _changes(entry: AuditEntry) -> dict[str, Any]:
-    return entry.changes if isinstance(entry.changes, dict) else {}
+    """The recorded changes in the model's field order, then other keys by name (PostgreSQL's
+    jsonb does not keep the order they were recorded in)."""
+    changes = entry.changes if isinstance(entry.changes, dict) else {}
+    model = AUDITED_MODELS.get(entry.object_type)
+    order = {f.name: i for i, f in enumerate(model._meta.get_fields())} if model else {}
+    keys = sorted(changes, key=lambda name: (order.get(name, len(order)), name))
+    return {name: changes[name] for name in keys}
 
 
 # --- the page -------------------------------------------------------------------------------
@@ -379,7 +390,7 @@ def describe_changes(
             old = _shown(field, name, value[0], refs, zone)
             new = _shown(field, name, value[1], refs, zone)
             rows.append(ChangeRow(name, label, old, new, True))
-        else:
+        elif not _is_empty(value):  # a snapshot lists the values that were set
             rows.append(ChangeRow(name, label, (), _shown(field, name, value, refs, zone), False))
     return rows
 

@@ -70,7 +70,19 @@ class AuditEntry(models.Model):
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["organization", "-created_at"], name="audit_org_time")]
+        # One per filter of the audit log page, each in its newest-first order.
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="audit_org_time"),
+            models.Index(
+                fields=["organization", "action", "-created_at"], name="audit_org_action_time"
+            ),
+            models.Index(
+                fields=["organization", "object_type", "-created_at"], name="audit_org_type_time"
+            ),
+            models.Index(
+                fields=["organization", "actor", "-created_at"], name="audit_org_actor_time"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.actor_name} {self.action} {self.object_repr}"

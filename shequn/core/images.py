@@ -16,11 +16,14 @@ from __future__ import annotations
 import io
 import uuid
 import warnings
+from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
+from django.db import models
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -159,3 +162,35 @@ def prepare_image_upload(upload: UploadedFile[bytes]) -> ContentFile[bytes]:
     clean.save(buffer, format=output_format, **options)
     clean.close()
     return ContentFile(buffer.getvalue(), name=f"{uuid.uuid4().hex}.{extension}")
+
+
+class PreparedImagesModelForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A ModelForm whose new image uploads go through `prepare_image_upload` (Django admin).
+
+    The console and the API call the services, which prepare their images; the admin writes
+    models directly, so its forms do it here: the same limits, re-encoding and generated names.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Django's forms.ImageField decodes the upload itself (and allows any extension Pillow
+        # knows); a plain file field leaves every check to prepare_image_upload in clean().
+        for name, field in list(self.fields.items()):
+            if isinstance(field, forms.ImageField):
+                self.fields[name] = forms.FileField(
+                    required=field.required,
+                    label=field.label,
+                    help_text=field.help_text,
+                    widget=field.widget,
+                )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        for field in self._meta.model._meta.get_fields():
+            upload = cleaned.get(field.name)
+            if isinstance(field, models.ImageField) and isinstance(upload, UploadedFile):
+                try:
+                    cleaned[field.name] = prepare_image_upload(upload)
+                except ValidationError as exc:
+                    self.add_error(field.name, exc)
+        return cleaned

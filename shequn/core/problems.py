@@ -98,7 +98,7 @@ def problem_responses(*statuses: int) -> dict[str, Any]:
     """`openapi_extra` of an operation: its error answers, each a Problem document."""
     return {
         "responses": {
-            str(status): {
+            status: {
                 "description": PROBLEM_DESCRIPTIONS[status],
                 "content": {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": PROBLEM_REF}}},
             }

@@ -130,8 +130,8 @@ def _page(
     member_look = request.path.startswith(MEMBER_PATH_PREFIX)
     context = {
         "base_template": "member/base.html" if member_look else "console/base.html",
-        "message": message,
-        "wait": _wait_text(retry_after),
+        "message": _("%(problem)s %(wait)s")
+        % {"problem": message, "wait": _wait_text(retry_after)},
         "reset_url": reset_url,
     }
     response = render(request, "429.html", context, status=429)

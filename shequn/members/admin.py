@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from django.contrib import admin
 
+from shequn.core.images import PreparedImagesModelForm
 from shequn.members.models import Identity, Member, Membership
 
 # Django's admin classes are generic only for the type checker.
@@ -38,6 +39,7 @@ class MembershipInline(_MembershipInline):
 
 @admin.register(Member)
 class MemberAdmin(_MemberAdmin):
+    form = PreparedImagesModelForm  # uploads checked and re-encoded (shequn.core.images)
     list_display = ("display_name", "phone", "email", "chapter", "organization", "user")
     list_filter = ("organization", "chapter")
     search_fields = ("display_name", "phone", "email", "identities__external_id")

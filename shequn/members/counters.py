@@ -5,7 +5,7 @@ Lists read these instead of counting or sorting whole tables:
 - `Chapter.community_count`: active communities (shequn.organizations.counters);
 - `sort_key` of chapters, communities and members, and `Membership.member_sort_key` (pinyin,
   shequn.core.collation);
-- the member search index (shequn.members.search).
+- the member search index and the name pieces for short queries (shequn.members.search).
 
 The services keep them inside the transaction that changes a row. `recount_members` recomputes
 everything from the rows: after a bulk load (`bulk_create` bypasses the services) or to repair
@@ -23,7 +23,7 @@ from django.db.models.functions import Coalesce
 
 from shequn.core.collation import sort_key_for
 from shequn.members.models import Member, Membership, MembershipStatus
-from shequn.members.search import rebuild_member_search_index
+from shequn.members.search import index_member_names, rebuild_member_search_index
 from shequn.organizations.models import Chapter, Community, CommunityStatus
 
 BATCH_SIZE = 2000
@@ -121,6 +121,7 @@ def recount_members(*, organization_id: int | None = None) -> RecountResult:
     stale_count = stale.count()
     if stale_count:
         Membership.objects.filter(pk__in=stale.values("pk")).update(member_sort_key=member_key)
+    index_member_names(members.values_list("pk", flat=True).iterator(chunk_size=BATCH_SIZE))
     rebuild_member_search_index()
     return RecountResult(
         chapters=len(chapter_ids),

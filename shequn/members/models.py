@@ -260,3 +260,30 @@ class EmailVerification(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.email} ({self.get_purpose_display()})"
+
+
+NAME_GRAM_MAX_LENGTH = 2
+
+
+class MemberNameGram(models.Model):
+    """One- and two-character pieces of a member's name, for searches too short for trigrams.
+
+    A Chinese name is two or three characters, so "张伟" or "伟" must find 张伟明 without a
+    scan: the trigram index (shequn.members.search) serves three characters and more; this
+    table serves one and two. Kept by the member services; `recount_members` rebuilds it.
+    """
+
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="name_grams", verbose_name=_("member")
+    )
+    gram = models.CharField(_("name piece"), max_length=NAME_GRAM_MAX_LENGTH)
+
+    class Meta:
+        verbose_name = _("name piece")
+        verbose_name_plural = _("name pieces")
+        constraints = [
+            models.UniqueConstraint(fields=["gram", "member"], name="member_name_gram_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.gram

@@ -142,7 +142,7 @@ class MembershipFilters(Schema):
 
 class MembershipIn(InputSchema):
     member_id: ObjectId
-    community_id: int
+    community_id: ObjectId
     role: MembershipRole = MembershipRole.MEMBER
 
 

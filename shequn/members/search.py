@@ -3,13 +3,15 @@
 The index is built by migration members.0004: on SQLite an FTS5 table `members_member_search`
 with the trigram tokenizer, kept in sync with members_member by triggers; on PostgreSQL GIN
 trigram (pg_trgm) indexes on UPPER(display_name/phone/email), the expressions Django's
-`icontains` compares. A query shorter than three characters cannot use a trigram index and is
-answered by a scan (Chinese given names are often two characters: the scan still stops at the
-first page because lists read in index order).
+`icontains` compares. A trigram index cannot answer a query shorter than three characters, and
+Chinese names are two or three: one- and two-character queries look up `MemberNameGram`, the
+one- and two-character pieces of every name (names only: so short a piece of a phone number
+or an email address would match nearly everyone).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -55,6 +57,11 @@ def member_match(q: str, *, field: str = "pk") -> Q:
     `field` names the member id in the filtered model: `"pk"` on Member, `"member_id"` on
     Membership (the latter filters through a subquery on members, never a join).
     """
+    if len(q) < MIN_INDEXED_LENGTH:
+        from shequn.members.models import MemberNameGram
+
+        grams = MemberNameGram.objects.filter(gram=q.strip().casefold())
+        return Q(**{f"{field}__in": grams.values("member_id")})
     if _uses_fts(q):
         # A constant statement; the query travels as a parameter.
         ids = RawSQL(_SQLITE_MATCH, (_fts_phrase(q),))  # noqa: S611
@@ -100,3 +107,26 @@ def rebuild_member_search_index(*, using: str = DEFAULT_DB_ALIAS) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {SQLITE_TABLE}({SQLITE_TABLE}) VALUES ('rebuild')")  # noqa: S608
+
+
+def name_grams(name: str) -> set[str]:
+    """The one- and two-character pieces of a name (case-folded, no spaces)."""
+    text = name.strip().casefold()
+    pieces = {text[i : i + n] for n in (1, 2) for i in range(len(text) - n + 1)}
+    return {p for p in pieces if p.strip() == p and p}
+
+
+def index_member_names(member_ids: Iterable[int]) -> None:
+    """Rewrite the name pieces of these members from their current names."""
+    from shequn.members.models import Member, MemberNameGram
+
+    ids = list(member_ids)
+    for start in range(0, len(ids), 2000):
+        chunk = ids[start : start + 2000]
+        MemberNameGram.objects.filter(member_id__in=chunk).delete()
+        rows = [
+            MemberNameGram(member_id=pk, gram=gram)
+            for pk, name in Member.objects.filter(pk__in=chunk).values_list("pk", "display_name")
+            for gram in sorted(name_grams(name))
+        ]
+        MemberNameGram.objects.bulk_create(rows, batch_size=5000)

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +22,7 @@ from shequn.core.collation import sort_key_for
 from shequn.core.images import prepare_image_upload
 from shequn.core.text import clean_name
 from shequn.members.counters import count_membership, set_member_sort_key
+from shequn.members.search import index_member_names
 from shequn.members.models import (
     Channel,
     EmailVerification,
@@ -87,7 +89,9 @@ def _check_no_duplicate_member(
     params (`existing_id`): the console offers that member, the API answers 409 with it.
     Callers lock the organisation row first, so two concurrent creations cannot both pass.
     """
-    members = Member.objects.filter(organization_id=organization_id).exclude(pk=exclude_pk)
+    members = Member.objects.filter(organization_id=organization_id)
+    if exclude_pk is not None:
+        members = members.exclude(pk=exclude_pk)
     checks = (
         ("phone", {"phone": phone}, _("A member with this phone number already exists.")),
         ("email", {"email__iexact": email}, _("A member with this email already exists.")),
@@ -171,6 +175,7 @@ def create_member(
         member.avatar = prepared_avatar
     member.sort_key = sort_key_for(member.display_name)
     member.save()
+    index_member_names([member.pk])
     record_audit(
         actor=actor,
         action=AuditAction.CREATE,
@@ -232,6 +237,7 @@ def update_member(*, actor: OperatorScope, member: Member, data: Mapping[str, An
         member.save(update_fields=[*changes, *(["sort_key"] if renamed else []), "updated_at"])
         if renamed:
             set_member_sort_key(member)
+            index_member_names([member.pk])
         record_audit(
             actor=actor,
             action=AuditAction.UPDATE,
@@ -553,7 +559,7 @@ def _recorded_member_with_email(organization: Organization, email: str) -> Membe
         return known.member
     return (
         Member.objects.filter(organization=organization, email__iexact=email)
-        .order_by("user_id", "pk")
+        .order_by(F("user_id").asc(nulls_first=True), "pk")
         .first()
     )
 
@@ -616,6 +622,7 @@ def sign_up_member(
     member.user = user
     member.sort_key = sort_key_for(member.display_name)
     member.save()
+    index_member_names([member.pk])
     for channel, external_id in ((Channel.WEB, str(user.pk)), (Channel.EMAIL, email)):
         Identity.objects.create(
             organization=organization,

@@ -13,6 +13,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from shequn.core.images import PreparedImagesModelForm
 from shequn.organizations.models import Chapter, Community, Organization
 
 # Django's admin classes are generic only for the type checker.
@@ -55,6 +56,7 @@ class ChapterAdmin(_ChapterAdmin):
 
 @admin.register(Community)
 class CommunityAdmin(_CommunityAdmin):
+    form = PreparedImagesModelForm  # uploads checked and re-encoded (shequn.core.images)
     list_display = (
         "name",
         "slug",

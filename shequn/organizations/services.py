@@ -93,7 +93,7 @@ def _slug_conflict(
             if model is Community
             else _("Another chapter of this organisation has this slug.")
         )
-        return ValidationError({"slug": message}, code="duplicate_slug")
+        return ValidationError({"slug": ValidationError(message, code="duplicate_slug")})
     if model is Community:
         old = CommunityOldSlug.objects.alias(slug_lower=Lower("slug")).filter(
             organization_id=org_id, slug_lower=slug.lower()
@@ -105,7 +105,7 @@ def _slug_conflict(
                 "Another community had this slug before and its old links still lead to it. "
                 "Choose another slug."
             )
-            return ValidationError({"slug": message}, code="old_slug")
+            return ValidationError({"slug": ValidationError(message, code="old_slug")})
     return None
 
 

@@ -20,13 +20,13 @@ from shequn.organizations.services import close_expired_community
 logger = logging.getLogger(__name__)
 
 
-@db_task()
+@db_task()  # type: ignore[untyped-decorator]  # huey has no types
 def close_community(community_id: int) -> bool:
     """Close one community whose end has passed (a no-op when it is not due)."""
     return close_expired_community(community_id=community_id) is not None
 
 
-@db_periodic_task(crontab(minute="*"))
+@db_periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]
 def close_expired_communities() -> int:
     """The sweeper: close every community that is due but still open. Returns how many."""
     closed = 0

@@ -19,8 +19,8 @@ from django.http import (
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 
-from shequn.members.selectors import get_member_for_account, get_visitor_membership
 from shequn.members.models import MembershipStatus
+from shequn.members.selectors import get_member_for_account, get_visitor_membership
 from shequn.organizations.selectors import CommunityClosed, CommunityMoved
 
 # Views whose request was an attempt to join: the closed page says joining was refused.

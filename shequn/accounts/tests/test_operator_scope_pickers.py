@@ -52,11 +52,9 @@ def test_create_picker_lists_active_communities_with_their_chapter(
     assert "archived群" not in html
     assert "dissolved群" not in html
     # The filter input: hidden until static/js/console.js shows it; not a form field.
-    assert (
-        '<div class="scope-filter" data-filter-wrapper hidden>' in html
-        and 'data-filter-list="#id_communities"' in html
-        and 'data-filter-list="#id_chapters"' in html
-    )
+    assert html.count('<div class="scope-filter" data-filter-wrapper hidden>') == 2
+    assert 'data-filter-list="#id_communities"' in html
+    assert 'data-filter-list="#id_chapters"' in html
     assert 'id="id_communities-none" class="muted" hidden>Nothing matches the filter.' in html
 
 
@@ -107,7 +105,11 @@ def test_edit_keeps_an_existing_archived_assignment(
     # Saving the form as it is keeps both.
     response = client.post(
         path,
-        {"role": OperatorRole.ASSISTANT, "communities": [archived.pk, community.pk], "is_active": "on"},
+        {
+            "role": OperatorRole.ASSISTANT,
+            "communities": [archived.pk, community.pk],
+            "is_active": "on",
+        },
     )
     assert response.status_code == 302
     assert set(helper.communities.all()) == {community, archived}

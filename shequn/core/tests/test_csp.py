@@ -102,7 +102,9 @@ def test_the_scan_finds_what_it_looks_for() -> None:
 
 def test_htmx_runs_without_eval_or_inline_styles(client, db) -> None:
     html = client.get("/c/login/").content.decode()
-    config = json.loads(re.search(r"<meta name=\"htmx-config\" content='([^']*)'>", html).group(1))
+    found = re.search(r"<meta name=\"htmx-config\" content='([^']*)'>", html)
+    assert found is not None
+    config = json.loads(found.group(1))
     assert (config["allowEval"], config["includeIndicatorStyles"], config["allowScriptTags"]) == (
         False,
         False,

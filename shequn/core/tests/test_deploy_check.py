@@ -28,6 +28,7 @@ CLEARED = {
     "SECURE_HSTS_INCLUDE_SUBDOMAINS",
     "SECURE_HSTS_PRELOAD",
     "SHEQUN_SERVE_MEDIA",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",  # set by the browser tests in this process; never in production
     "PYTEST_XDIST_WORKER",
     "PYTEST_CURRENT_TEST",
 }

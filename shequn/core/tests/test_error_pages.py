@@ -17,8 +17,8 @@ ZH = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
 
-def _client(**headers) -> Client:
-    return Client(raise_request_exception=False, **headers)
+def _client(**headers: str) -> Client:
+    return Client(raise_request_exception=False, **headers)  # type: ignore[arg-type]
 
 
 def _html(response) -> str:
@@ -96,7 +96,7 @@ def test_400_is_styled(db, path, css) -> None:
 
 
 def test_csrf_failure_on_member_sign_in_is_styled_in_chinese(db) -> None:
-    client = Client(enforce_csrf_checks=True, **ZH)
+    client = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="zh-hans")
     response = client.post("/c/login/", {"username": "a@example.com", "password": "x"})
     html = _html(response)
     assert response.status_code == 403
@@ -106,7 +106,7 @@ def test_csrf_failure_on_member_sign_in_is_styled_in_chinese(db) -> None:
 
 
 def test_csrf_failure_on_console_sign_in_in_english(db) -> None:
-    client = Client(enforce_csrf_checks=True, **EN)
+    client = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="en")
     response = client.post("/accounts/login/", {"username": "admin", "password": "x"})
     assert response.status_code == 403
     assert '<h1 id="error-title">The form has expired</h1>' in _html(response)
@@ -196,3 +196,30 @@ def test_short_password_on_operator_password_form_in_chinese(client_as, org_admi
     errors = response.context["form"].errors
     assert "密码长度太短。密码必须包含至少 8 个字符。" in errors["password"]
     assert all("This password" not in message for message in errors["password"])
+
+
+# --- the 429 page shares the layout -------------------------------------------------------------
+
+
+MEMBER_CARD = '<section class="m-error" aria-labelledby="error-title">'
+CONSOLE_CARD = '<section class="card narrow error-page" aria-labelledby="error-title">'
+
+
+@pytest.mark.parametrize(
+    ("base", "section"),
+    [("member/base.html", MEMBER_CARD), ("console/base.html", CONSOLE_CARD)],
+)
+def test_429_page_uses_the_error_layout(rf, db, base, section) -> None:
+    from django.contrib.auth.models import AnonymousUser
+    from django.template.loader import render_to_string
+
+    request = rf.get("/c/login/" if base.startswith("member") else "/accounts/login/")
+    request.user = AnonymousUser()
+    with translation.override("zh-hans"):
+        html = render_to_string(
+            "429.html", {"base_template": base, "message": "请稍后再试。"}, request=request
+        )
+    assert section in html
+    assert "错误 429" in html
+    assert '<p role="alert">请稍后再试。</p>' in html
+    assert "<title>尝试次数过多 · 社群运营平台</title>" in html

@@ -262,3 +262,49 @@ def test_144_mp_member_avatar_in_console_is_refused(client_as, org_admin, chapte
     assert response.context["form"].has_error("avatar", code="image_dimensions")
     assert Member.objects.count() == before
     assert _media_files(settings) == []
+
+
+# --- the Django admin writes models directly: its forms prepare images too ---------------------
+
+
+@pytest.fixture
+def superuser_client(db):
+    from django.test import Client
+
+    from shequn.accounts.tests.factories import UserFactory
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+    return client
+
+
+def _admin_member_data(org, upload: SimpleUploadedFile) -> dict[str, object]:
+    return {
+        "organization": str(org.pk),
+        "display_name": "王五",
+        "avatar": upload,
+        "identities-TOTAL_FORMS": "0",
+        "identities-INITIAL_FORMS": "0",
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
+    }
+
+
+def test_admin_upload_is_reencoded(superuser_client, org, settings) -> None:
+    upload = SimpleUploadedFile("x.html", _png_with_metadata(), content_type="text/html")
+    response = superuser_client.post("/admin/members/member/add/", _admin_member_data(org, upload))
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    member = Member.objects.get(display_name="王五")
+    assert re.fullmatch(r"members/avatars/[0-9a-f]{32}\.png", str(member.avatar.name))
+    [stored] = _media_files(settings)
+    assert TRAILER not in stored.read_bytes()
+
+
+def test_admin_refuses_the_bomb(superuser_client, org, settings) -> None:
+    upload = SimpleUploadedFile("bomb.png", _png_claiming(20000, 20000))
+    response = superuser_client.post("/admin/members/member/add/", _admin_member_data(org, upload))
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert form.has_error("avatar", code="image_dimensions")
+    assert not Member.objects.filter(display_name="王五").exists()
+    assert _media_files(settings) == []

@@ -12,11 +12,11 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from django.contrib.messages import get_messages
 from django.db import connections
-from django.http import HttpResponse
 from django.test import Client
 
 from shequn.accounts.services import issue_api_token
@@ -27,14 +27,17 @@ from shequn.members.tests.factories import MemberFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+# What the test client answers (an HttpResponse with the request attached).
+Response = Any
+
 RACERS = 12
 LEAVERS = 30
 
 
-def race(clients: list[Client], request: Callable[[Client], HttpResponse]) -> list[HttpResponse]:
+def race(clients: list[Client], request: Callable[[Client], Response]) -> list[Response]:
     """`request(client)` for every client at the same moment, each in its own thread."""
     barrier = threading.Barrier(len(clients))
-    responses: list[HttpResponse | None] = [None] * len(clients)
+    responses: list[Response | None] = [None] * len(clients)
     failures: list[BaseException] = []
 
     def run(index: int, client: Client) -> None:
@@ -71,7 +74,7 @@ def api_clients(operator, count: int) -> list[Client]:
     ]
 
 
-def flash(response: HttpResponse) -> list[str]:
+def flash(response: Response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
 
 
@@ -83,7 +86,7 @@ def audit(action: str) -> int:
     return AuditEntry.objects.filter(action=action).count()
 
 
-def problem(response: HttpResponse) -> tuple[int, str, str]:
+def problem(response: Response) -> tuple[int, str, str]:
     document = json.loads(response.content)
     return response.status_code, response["Content-Type"], document["detail"]
 
@@ -189,7 +192,7 @@ def test_role_change_racing_a_removal_is_refused_cleanly(org_admin, member, comm
     role = json.dumps({"role": MembershipRole.KOL})
     url = f"/api/v1/memberships/{membership.pk}"
 
-    def act(client: Client) -> HttpResponse:
+    def act(client: Client) -> Response:
         if client is clients[0]:
             return client.delete(url)
         return client.patch(url, role, content_type="application/json")

@@ -6,62 +6,93 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organizations', '0003_fix_case_duplicate_slugs'),
+        ("organizations", "0003_fix_case_duplicate_slugs"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CommunityOldSlug',
+            name="CommunityOldSlug",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(verbose_name='old slug')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='replaced at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(verbose_name="old slug")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="replaced at")),
             ],
             options={
-                'verbose_name': 'old community slug',
-                'verbose_name_plural': 'old community slugs',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "old community slug",
+                "verbose_name_plural": "old community slugs",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.RemoveConstraint(
-            model_name='chapter',
-            name='chapter_unique_slug_per_org',
+            model_name="chapter",
+            name="chapter_unique_slug_per_org",
         ),
         migrations.RemoveConstraint(
-            model_name='community',
-            name='community_unique_slug_per_org',
+            model_name="community",
+            name="community_unique_slug_per_org",
         ),
         migrations.AddField(
-            model_name='community',
-            name='closed_by_policy_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='closed at its end'),
+            model_name="community",
+            name="closed_by_policy_at",
+            field=models.DateTimeField(
+                blank=True, editable=False, null=True, verbose_name="closed at its end"
+            ),
         ),
         migrations.AddIndex(
-            model_name='community',
-            index=models.Index(fields=['status', 'ends_at'], name='community_status_end'),
+            model_name="community",
+            index=models.Index(fields=["status", "ends_at"], name="community_status_end"),
         ),
         migrations.AddConstraint(
-            model_name='chapter',
-            constraint=models.UniqueConstraint(models.F('organization'), django.db.models.functions.text.Lower('slug'), name='chapter_unique_slug_ci_per_org', violation_error_message='Another chapter of this organisation has this slug.'),
+            model_name="chapter",
+            constraint=models.UniqueConstraint(
+                models.F("organization"),
+                django.db.models.functions.text.Lower("slug"),
+                name="chapter_unique_slug_ci_per_org",
+                violation_error_message="Another chapter of this organisation has this slug.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='community',
-            constraint=models.UniqueConstraint(models.F('organization'), django.db.models.functions.text.Lower('slug'), name='community_unique_slug_ci_per_org', violation_error_message='Another community of this organisation has this slug.'),
+            model_name="community",
+            constraint=models.UniqueConstraint(
+                models.F("organization"),
+                django.db.models.functions.text.Lower("slug"),
+                name="community_unique_slug_ci_per_org",
+                violation_error_message="Another community of this organisation has this slug.",
+            ),
         ),
         migrations.AddField(
-            model_name='communityoldslug',
-            name='community',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='old_slugs', to='organizations.community', verbose_name='community'),
+            model_name="communityoldslug",
+            name="community",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="old_slugs",
+                to="organizations.community",
+                verbose_name="community",
+            ),
         ),
         migrations.AddField(
-            model_name='communityoldslug',
-            name='organization',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organizations.organization', verbose_name='organisation'),
+            model_name="communityoldslug",
+            name="organization",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="organizations.organization",
+                verbose_name="organisation",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='communityoldslug',
-            constraint=models.UniqueConstraint(models.F('organization'), django.db.models.functions.text.Lower('slug'), name='community_old_slug_ci_per_org', violation_error_message='This slug still redirects to another community.'),
+            model_name="communityoldslug",
+            constraint=models.UniqueConstraint(
+                models.F("organization"),
+                django.db.models.functions.text.Lower("slug"),
+                name="community_old_slug_ci_per_org",
+                violation_error_message="This slug still redirects to another community.",
+            ),
         ),
     ]

@@ -126,8 +126,15 @@ def test_pagination(api_client_as, org, chapter):
         CommunityFactory(chapter=chapter, organization=org, name=f"群{n}", slug=f"g-{n}")
     client = api_client_as("org_admin")
     response = send(client, "GET", "/communities", {"limit": 2, "offset": 1})
-    assert body(response)["count"] == 5
+    # No COUNT: the total is null until the last page, which knows it (offset + items).
+    assert (body(response)["count"], body(response)["next_offset"]) == (None, 3)
     assert [i["name"] for i in body(response)["items"]] == ["群1", "群2"]
+    last = body(send(client, "GET", "/communities", {"limit": 2, "offset": 3}))
+    assert ([i["name"] for i in last["items"]], last["count"], last["next_offset"]) == (
+        ["群3", "群4"],
+        5,
+        None,
+    )
     assert body(send(client, "GET", "/communities", {"offset": 10}))["items"] == []
 
 
@@ -137,7 +144,7 @@ def _grow(org, chapter, n):
         MembershipFactory(community=c)
 
 
-@pytest.mark.parametrize(("persona", "queries"), [("org_admin", 3), ("chapter_head", 4)])
+@pytest.mark.parametrize(("persona", "queries"), [("org_admin", 2), ("chapter_head", 3)])
 def test_list_query_count_is_constant(
     api_client_as, django_assert_num_queries, org, chapter, persona, queries
 ):

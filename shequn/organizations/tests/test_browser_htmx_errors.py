@@ -133,9 +133,7 @@ def test_expired_session_during_an_htmx_action_lands_on_sign_in(
     Session.objects.all().delete()  # the session expires while the page is open
     page.locator(f"#role-{membership.pk}").select_option("kol")
 
-    expect(page).to_have_url(
-        f"{live_server.url}/accounts/login/?next=/communities/{community.pk}/"
-    )
+    expect(page).to_have_url(f"{live_server.url}/accounts/login/?next=/communities/{community.pk}/")
     expect(page.locator("h1")).to_have_text("Sign in to the operator console")
     assert page.locator("table").count() == 0  # a whole page, not a row
     membership.refresh_from_db()

@@ -127,11 +127,11 @@ def test_closed_community_has_no_signup(client_as, request, counts, fixture, met
     assert counts() == before
 
 
-def test_archived_community_is_404(client_as, archived_community, counts):
+def test_archived_community_refuses_signup(client_as, archived_community, counts):
     before = counts()
     client = client_as("anonymous")
-    assert client.get(page_url(archived_community, "signup")).status_code == 404
-    assert client.post(page_url(archived_community, "signup"), GOOD).status_code == 404
+    assert client.get(page_url(archived_community, "signup")).status_code == 410
+    assert client.post(page_url(archived_community, "signup"), GOOD).status_code == 410
     assert counts() == before
 
 

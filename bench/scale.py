@@ -1,0 +1,395 @@
+"""Scale benchmark: every console list and API list at 300, 10,000 and 100,000 members.
+
+Run with `make bench-scale` (or `.venv/bin/python bench/scale.py`). For each database (SQLite
+in a temporary directory; PostgreSQL when one answers at BENCH_POSTGRES_URL, default
+postgres://postgres@127.0.0.1:5432/bench_scale — the database is created and dropped) it loads
+the demo organisation (~300 members), measures every page, then grows the organisation to
+10,000 and to 100,000 members — the new ones all in one community, the Shanghai regional group —
+and measures again in the same run. It prints each page's median time and its ratio to the
+300-member time. Target: every page within 1.5× of its 300-member time at 100,000 members;
+the script exits 1 when a page misses it.
+
+The new members arrive by bulk_create (with an identity each, and the audit entry their join
+would have written), and then `shequn.members.counters.recount_members` gives them exactly the
+counters, sort keys and search index the services would have (tested in
+shequn/members/tests/test_counters.py).
+
+Environment: BENCH_SCALE_SIZES (default "10000,100000"), BENCH_SCALE_ROUNDS (default 25),
+BENCH_SCALE_DATABASES (default "sqlite,postgresql"), BENCH_SCALE_MARKDOWN=1 for a Markdown
+table. `--worker sqlite|postgresql` runs one database and prints JSON (used internally).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import string
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+ROUNDS = int(os.environ.get("BENCH_SCALE_ROUNDS", "25"))
+SIZES = [int(s) for s in os.environ.get("BENCH_SCALE_SIZES", "10000,100000").split(",")]
+DATABASES = os.environ.get("BENCH_SCALE_DATABASES", "sqlite,postgresql").split(",")
+POSTGRES_URL = os.environ.get(
+    "BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/bench_scale"
+)
+TARGET = 1.5
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡"
+    "余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯"
+    "龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏辉建国俊"
+    "峰宇浩然子轩梓涵一诺欣怡雨泽思远嘉怡晨阳"
+)
+
+
+# --- orchestration ---------------------------------------------------------------------------
+
+
+def _postgres_admin_url() -> str:
+    return POSTGRES_URL.rsplit("/", 1)[0] + "/postgres"
+
+
+def _postgres_database(action: str) -> bool:
+    """Create (fresh) or drop the benchmark database; False when PostgreSQL does not answer."""
+    try:
+        import psycopg
+    except ImportError:
+        return False
+    name = POSTGRES_URL.rsplit("/", 1)[1]
+    try:
+        with psycopg.connect(_postgres_admin_url(), autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if action == "create":
+                conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError:
+        return False
+    return True
+
+
+def orchestrate() -> int:
+    results: dict[str, Any] = {}
+    for database in DATABASES:
+        env = dict(os.environ)
+        if database == "postgresql":
+            if not _postgres_database("create"):
+                print("PostgreSQL does not answer: skipped", file=sys.stderr)
+                continue
+            env["DATABASE_URL"] = POSTGRES_URL
+        else:
+            env.pop("DATABASE_URL", None)
+        try:
+            out = subprocess.run(  # noqa: S603
+                [sys.executable, __file__, "--worker", database],
+                env=env,
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+        except subprocess.CalledProcessError as exc:
+            print(exc.stdout, exc.stderr, file=sys.stderr)
+            raise
+        finally:
+            if database == "postgresql":
+                _postgres_database("drop")
+        for line in out.stderr.splitlines():
+            print(f"[{database}] {line}", file=sys.stderr)
+        results[database] = json.loads(out.stdout.strip().splitlines()[-1])
+    return report(results)
+
+
+def report(results: dict[str, Any]) -> int:
+    markdown = os.environ.get("BENCH_SCALE_MARKDOWN") == "1"
+    failed = False
+    for database, data in results.items():
+        sizes = data["sizes"]
+        print()
+        title = f"{database}: median ms (ratio to {sizes[0]:,} members), {ROUNDS} rounds"
+        head = ["page", *(f"{s:,}" for s in sizes)]
+        rows = []
+        for page, times in data["pages"].items():
+            base = times[0]
+            cells = [f"{base:.1f}"]
+            for t in times[1:]:
+                ratio = t / base
+                missed = ratio > TARGET
+                failed |= missed and t is times[-1]
+                cells.append(f"{t:.1f} ({ratio:.2f}×){' MISSED' if missed else ''}")
+            rows.append([page, *cells])
+        if markdown:
+            print(f"**{title}**\n")
+            print("| " + " | ".join(head) + " |")
+            print("|" + "---|" * len(head))
+            for row in rows:
+                print("| " + " | ".join(row) + " |")
+        else:
+            print(title)
+            widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+            for row in [head, *rows]:
+                print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
+    print()
+    print("target: every page within 1.5× at the largest size:", "MISSED" if failed else "ok")
+    return 1 if failed else 0
+
+
+# --- one database ----------------------------------------------------------------------------
+
+
+def worker(database: str) -> None:
+    os.environ["SHEQUN_VAR_DIR"] = tempfile.mkdtemp(prefix="shequn-scale-")
+    os.environ.pop("REDIS_URL", None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["ALLOWED_HOSTS"] = "testserver"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    call_command("load_demo", verbosity=0)
+    world = World()
+    sizes = [world.member_total()]
+    pages = {name: [timed(fn)] for name, fn in world.pages().items()}
+    log(f"{database}: {sizes[0]} members measured")
+    for size in SIZES:
+        started = time.perf_counter()
+        world.grow_to(size)
+        log(f"{database}: grown to {size} members in {time.perf_counter() - started:.0f} s")
+        sizes.append(world.member_total())
+        for name, fn in world.pages().items():
+            pages[name].append(timed(fn))
+    print(json.dumps({"sizes": sizes, "pages": pages}))
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def timed(fn: Callable[[], object], rounds: int = ROUNDS) -> float:
+    """Median milliseconds per call after a short warm-up."""
+    for _ in range(3):
+        fn()
+    samples = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+class World:
+    """The demo organisation, the operators' clients and the pages they open."""
+
+    def __init__(self) -> None:
+        from django.test import Client
+
+        from shequn.accounts.models import Operator
+        from shequn.accounts.services import issue_api_token
+        from shequn.members.models import Member
+        from shequn.organizations.models import Community, CommunityKind
+
+        self.rng = random.Random(2026)
+        self.admin = Operator.objects.select_related("organization").get(
+            user__username="demo-admin"
+        )
+        self.head = Operator.objects.get(user__username="demo-head-shanghai")
+        self.org = self.admin.organization
+        self.big = Community.objects.get(
+            organization=self.org, chapter__slug="shanghai", kind=CommunityKind.REGIONAL
+        )
+        self._raise_capacity()
+        self.probe = (
+            Member.objects.filter(memberships__community=self.big)
+            .exclude(phone="")
+            .order_by("pk")
+            .first()
+        )
+        assert self.probe is not None
+        self.clients: dict[str, Any] = {}
+        for key, operator in (("admin", self.admin), ("head", self.head)):
+            console = Client()
+            console.force_login(operator.user)
+            _, raw = issue_api_token(actor=None, operator=operator, name="bench")
+            self.clients[key] = console
+            self.clients[f"{key}-api"] = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        self.phones = set(Member.objects.values_list("phone", flat=True))
+        self.serial = 0
+
+    def _raise_capacity(self) -> None:
+        from shequn.accounts.selectors import build_scope
+        from shequn.organizations.models import MAX_CAPACITY
+        from shequn.organizations.services import update_community
+
+        update_community(
+            actor=build_scope(self.admin), community=self.big, data={"capacity": MAX_CAPACITY}
+        )
+
+    def member_total(self) -> int:
+        from shequn.members.models import Member
+
+        return Member.objects.filter(organization=self.org).count()
+
+    def pages(self) -> dict[str, Callable[[], None]]:
+        big, probe = self.big.pk, self.probe
+        assert probe is not None
+        name_query = probe.display_name
+        phone_fragment = probe.phone[-7:-2]
+        get = self._get
+        return {
+            "dashboard /": lambda: get("admin", "/"),
+            "communities /communities/": lambda: get("admin", "/communities/"),
+            "community page (100k members)": lambda: get("admin", f"/communities/{big}/"),
+            "  sorted by name": lambda: get("admin", f"/communities/{big}/?sort=name"),
+            "  sorted by role": lambda: get("admin", f"/communities/{big}/?sort=role"),
+            "  role filter (KOL)": lambda: get("admin", f"/communities/{big}/?role=kol"),
+            "  page 3": lambda: get("admin", f"/communities/{big}/?page=3"),
+            "members /members/": lambda: get("admin", "/members/"),
+            "  newest first": lambda: get("admin", "/members/?order=-created"),
+            f"  search name ({len(name_query)} chars)": lambda: get(
+                "admin", f"/members/?q={name_query}"
+            ),
+            "  search surname (1 char)": lambda: get("admin", f"/members/?q={name_query[0]}"),
+            "  search phone fragment": lambda: get("admin", f"/members/?q={phone_fragment}"),
+            "member detail": lambda: get("admin", f"/members/{probe.pk}/"),
+            "chapters /chapters/": lambda: get("admin", "/chapters/"),
+            "audit /audit/": lambda: get("admin", "/audit/"),
+            "head: dashboard": lambda: get("head", "/"),
+            "head: members": lambda: get("head", "/members/"),
+            "head: search name": lambda: get("head", f"/members/?q={name_query}"),
+            "head: community page": lambda: get("head", f"/communities/{big}/"),
+            "API members": lambda: get("admin-api", "/api/v1/members"),
+            "API members ?q=name": lambda: get("admin-api", f"/api/v1/members?q={name_query}"),
+            "API communities": lambda: get("admin-api", "/api/v1/communities"),
+            "API memberships of the community": lambda: get(
+                "admin-api", f"/api/v1/memberships?community_id={big}&status=active"
+            ),
+            "head API members": lambda: get("head-api", "/api/v1/members"),
+            "head API communities": lambda: get("head-api", "/api/v1/communities"),
+            "head API memberships": lambda: get(
+                "head-api", f"/api/v1/memberships?community_id={big}&status=active"
+            ),
+        }
+
+    def _get(self, client: str, url: str) -> None:
+        response = self.clients[client].get(url)
+        if response.status_code != 200:
+            raise SystemExit(f"{url}: status {response.status_code}")
+
+    def _phone(self) -> str:
+        while True:
+            phone = (
+                "+861"
+                + self.rng.choice("3456789")
+                + "".join(self.rng.choice(string.digits) for _ in range(9))
+            )
+            if phone not in self.phones:
+                self.phones.add(phone)
+                return phone
+
+    def grow_to(self, total: int, batch: int = 5000) -> None:
+        """Add members (in the big community) until the organisation has `total`."""
+        while (missing := total - self.member_total()) > 0:
+            self._add(min(batch, missing))
+        from shequn.members.counters import recount_members
+
+        result = recount_members(organization_id=self.org.pk)
+        log(f"recount: {result}")
+
+    def _add(self, n: int) -> None:
+        from django.db import transaction
+        from django.utils import timezone
+
+        from shequn.audit.models import AuditAction, AuditEntry
+        from shequn.core.collation import sort_key_for
+        from shequn.members.models import (
+            Channel,
+            Identity,
+            Member,
+            Membership,
+            MembershipRole,
+            MembershipSource,
+        )
+
+        rng = self.rng
+        now = timezone.now()
+        roles = [MembershipRole.MEMBER] * 96 + [MembershipRole.KOL, MembershipRole.GUEST] * 2
+        with transaction.atomic():
+            people = []
+            for _ in range(n):
+                self.serial += 1
+                name = rng.choice(SURNAMES) + "".join(
+                    rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2)))
+                )
+                people.append(
+                    Member(
+                        organization=self.org,
+                        chapter_id=self.big.chapter_id,
+                        display_name=name,
+                        phone=self._phone(),
+                        email=f"m{self.serial}@bench.example" if rng.random() < 0.5 else "",
+                        sort_key=sort_key_for(name),
+                    )
+                )
+            people = Member.objects.bulk_create(people, batch_size=1000)
+            Identity.objects.bulk_create(
+                [
+                    Identity(
+                        organization=self.org,
+                        member=m,
+                        channel=Channel.WECOM,
+                        external_id=f"wm-bench-{m.pk}",
+                        display_name=m.display_name,
+                    )
+                    for m in people
+                ],
+                batch_size=1000,
+            )
+            memberships = Membership.objects.bulk_create(
+                [
+                    Membership(
+                        member=m,
+                        community=self.big,
+                        role=rng.choice(roles),
+                        source=MembershipSource.IMPORT,
+                        joined_at=now,
+                        member_sort_key=m.sort_key,
+                    )
+                    for m in people
+                ],
+                batch_size=1000,
+            )
+            AuditEntry.objects.bulk_create(
+                [
+                    AuditEntry(
+                        organization=self.org,
+                        chapter_id=self.big.chapter_id,
+                        community=self.big,
+                        action=AuditAction.JOIN,
+                        object_type="membership",
+                        object_id=str(ms.pk),
+                        object_repr=f"{ms.member.display_name} @ {self.big.name}"[:200],
+                        changes={"role": ms.role, "status": "active", "source": "import"},
+                    )
+                    for ms in memberships
+                ],
+                batch_size=1000,
+            )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--worker":
+        worker(sys.argv[2])
+    else:
+        sys.exit(orchestrate())
