@@ -7,7 +7,7 @@ PORT ?= 8000
 MANAGE := $(BIN)/python manage.py
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test install dev-install assets messages messages-update lint typecheck migrations-check translations-check pytest pytest-sqlite pytest-postgres bench clean
+.PHONY: run test install dev-install assets messages messages-update lint typecheck migrations-check translations-check pytest pytest-sqlite pytest-postgres bench bench-scale clean
 
 ## make run: set up everything and serve the web app and the job consumer on SQLite.
 run: install assets messages
@@ -80,6 +80,11 @@ pytest-postgres:
 
 bench: install
 	$(BIN)/python bench/run.py
+
+## make bench-scale: every console and API list at 300, 10,000 and 100,000 members (SQLite, and
+## PostgreSQL when one answers at BENCH_POSTGRES_URL); see bench/README.md. Takes ~15 minutes.
+bench-scale: install
+	$(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor var/staticfiles

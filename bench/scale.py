@@ -253,7 +253,7 @@ class World:
             "community page (100k members)": lambda: get("admin", f"/communities/{big}/"),
             "  sorted by name": lambda: get("admin", f"/communities/{big}/?sort=name"),
             "  sorted by role": lambda: get("admin", f"/communities/{big}/?sort=role"),
-            "  role filter (KOL)": lambda: get("admin", f"/communities/{big}/?role=kol"),
+            "  role filter (member)": lambda: get("admin", f"/communities/{big}/?role=member"),
             "  page 3": lambda: get("admin", f"/communities/{big}/?page=3"),
             "members /members/": lambda: get("admin", "/members/"),
             "  newest first": lambda: get("admin", "/members/?order=-created"),

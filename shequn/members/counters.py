@@ -23,7 +23,11 @@ from django.db.models.functions import Coalesce
 
 from shequn.core.collation import sort_key_for
 from shequn.members.models import Member, Membership, MembershipStatus
-from shequn.members.search import index_member_names, rebuild_member_search_index
+from shequn.members.search import (
+    index_member_names,
+    rebuild_member_search_index,
+    refresh_planner_statistics,
+)
 from shequn.organizations.models import Chapter, Community, CommunityStatus
 
 BATCH_SIZE = 2000
@@ -123,6 +127,7 @@ def recount_members(*, organization_id: int | None = None) -> RecountResult:
         Membership.objects.filter(pk__in=stale.values("pk")).update(member_sort_key=member_key)
     index_member_names(members.values_list("pk", flat=True).iterator(chunk_size=BATCH_SIZE))
     rebuild_member_search_index()
+    refresh_planner_statistics()
     return RecountResult(
         chapters=len(chapter_ids),
         communities=len(community_ids),

@@ -11,7 +11,7 @@ or an email address would match nearly everyone).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -19,6 +19,8 @@ from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
 MIN_INDEXED_LENGTH = 3
+# Up to this many matches, a list filters by their ids; beyond, by a subquery (see member_match).
+MAX_LISTED_MATCHES = 2000
 SQLITE_TABLE = "members_member_search"
 _SQLITE_MATCH = "SELECT rowid FROM members_member_search WHERE members_member_search MATCH %s"
 _SQLITE_TRIGGERS = {
@@ -55,35 +57,88 @@ def member_match(q: str, *, field: str = "pk") -> Q:
     """A filter for members whose name, phone or email contains `q` (case-insensitive).
 
     `field` names the member id in the filtered model: `"pk"` on Member, `"member_id"` on
-    Membership (the latter filters through a subquery on members, never a join).
+    Membership. The matching ids are read from the index first (at most MAX_LISTED_MATCHES + 1):
+    when they are few, the list is filtered by that literal id list, so the database looks up
+    those rows instead of walking the whole organisation in sort order to find them; when they
+    are many, the filter stays a subquery and the sorted walk meets matches at once.
     """
-    if len(q) < MIN_INDEXED_LENGTH:
-        from shequn.members.models import MemberNameGram
+    matching = _matching_ids(q)
+    ids = matching(MAX_LISTED_MATCHES + 1)
+    if len(ids) <= MAX_LISTED_MATCHES:
+        return Q(**{f"{field}__in": ids})
+    return _match_subquery(q, field)
 
+
+def _matching_ids(q: str) -> Callable[[int], list[int]]:
+    from shequn.members.models import Member, MemberNameGram
+
+    if len(q) < MIN_INDEXED_LENGTH:
+        grams = MemberNameGram.objects.filter(gram=q.strip().casefold()).order_by()
+        return lambda limit: list(grams.values_list("member_id", flat=True)[:limit])
+    if _uses_fts(q):
+
+        def fts(limit: int) -> list[int]:
+            with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
+                cursor.execute(f"{_SQLITE_MATCH} LIMIT %s", (_fts_phrase(q), limit))
+                return [row[0] for row in cursor.fetchall()]
+
+        return fts
+    members = Member.objects.filter(_contains(q)).order_by()  # any order: no sort
+    return lambda limit: list(members.values_list("pk", flat=True)[:limit])
+
+
+def _contains(q: str) -> Q:
+    return Q(display_name__icontains=q) | Q(phone__icontains=q) | Q(email__icontains=q)
+
+
+def _match_subquery(q: str, field: str) -> Q:
+    from shequn.members.models import Member, MemberNameGram
+
+    if len(q) < MIN_INDEXED_LENGTH:
         grams = MemberNameGram.objects.filter(gram=q.strip().casefold())
         return Q(**{f"{field}__in": grams.values("member_id")})
     if _uses_fts(q):
         # A constant statement; the query travels as a parameter.
         ids = RawSQL(_SQLITE_MATCH, (_fts_phrase(q),))  # noqa: S611
         return Q(**{f"{field}__in": ids})
-    contains = Q(display_name__icontains=q) | Q(phone__icontains=q) | Q(email__icontains=q)
     if field == "pk":
-        return contains
-    from shequn.members.models import Member
+        return _contains(q)
+    return Q(**{f"{field}__in": Member.objects.filter(_contains(q)).values("pk")})
 
-    return Q(**{f"{field}__in": Member.objects.filter(contains).values("pk")})
+
+_ANALYZED_TABLES = (
+    "members_member",
+    "members_membership",
+    "members_membernamegram",
+    "members_identity",
+    "organizations_community",
+)
+
+
+def refresh_planner_statistics(*, using: str = DEFAULT_DB_ALIAS) -> None:
+    """ANALYZE, so the planner knows an organisation's filter matches many rows and a short
+    list of matching ids few (SQLite keeps no statistics until asked; without them it walks
+    the whole organisation in sort order to find one search result)."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("ANALYZE")
+        elif connection.vendor == "postgresql":
+            cursor.execute(f"ANALYZE {', '.join(_ANALYZED_TABLES)}")
 
 
 def ensure_member_search_index(*, using: str = DEFAULT_DB_ALIAS, **_: Any) -> bool:
-    """Recreate the SQLite search triggers when missing, and then rebuild the index.
+    """After `migrate` (post_migrate): the SQLite search triggers and planner statistics.
 
     Django's SQLite schema editor rebuilds a table (new table, copy, drop, rename) for many
-    column changes, which drops its triggers; this runs after every `migrate` (post_migrate).
-    Returns True when it had to repair. PostgreSQL indexes survive column changes.
+    column changes, which drops its triggers: missing ones are recreated and the index rebuilt.
+    Returns True when it had to repair. PostgreSQL indexes survive column changes, and its
+    autovacuum keeps statistics.
     """
     connection = connections[using]
     if connection.vendor != "sqlite":
         return False
+    refresh_planner_statistics(using=using)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger') AND name LIKE %s",

@@ -51,7 +51,7 @@ def list_members(
     Search goes through the member search index (shequn.members.search); the filters are
     EXISTS probes of indexed columns, so no join multiplies rows and no DISTINCT sorts them.
     """
-    qs = _members_in_scope(actor).select_related("chapter")
+    qs = Member.objects.filter(actor.member_list_filter()).select_related("chapter")
     if q:
         qs = qs.filter(member_match(q))
     if chapter_id is not None:

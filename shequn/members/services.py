@@ -22,7 +22,6 @@ from shequn.core.collation import sort_key_for
 from shequn.core.images import prepare_image_upload
 from shequn.core.text import clean_name
 from shequn.members.counters import count_membership, set_member_sort_key
-from shequn.members.search import index_member_names
 from shequn.members.models import (
     Channel,
     EmailVerification,
@@ -35,6 +34,7 @@ from shequn.members.models import (
     MembershipStatus,
 )
 from shequn.members.phones import normalize_phone
+from shequn.members.search import index_member_names
 from shequn.organizations.models import (
     Chapter,
     Community,
