@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = int(os.environ.get("BENCH_SCALE_ROUNDS", "25"))
 SIZES = [int(s) for s in os.environ.get("BENCH_SCALE_SIZES", "10000,100000").split(",")]
 DATABASES = os.environ.get("BENCH_SCALE_DATABASES", "sqlite,postgresql").split(",")
+# Each size gets its own database: this URL with "_<size>" appended.
 POSTGRES_URL = os.environ.get(
     "BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/bench_scale"
 )
@@ -56,19 +57,19 @@ GIVEN = (
 # --- orchestration ---------------------------------------------------------------------------
 
 
-def _postgres_admin_url() -> str:
-    return POSTGRES_URL.rsplit("/", 1)[0] + "/postgres"
+def _postgres_url(size: int) -> str:
+    return f"{POSTGRES_URL}_{size}"
 
 
-def _postgres_database(action: str) -> bool:
-    """Create (fresh) or drop the benchmark database; False when PostgreSQL does not answer."""
+def _postgres_database(url: str, action: str) -> bool:
+    """Create (fresh) or drop a benchmark database; False when PostgreSQL does not answer."""
     try:
         import psycopg
     except ImportError:
         return False
-    name = POSTGRES_URL.rsplit("/", 1)[1]
+    base, name = url.rsplit("/", 1)
     try:
-        with psycopg.connect(_postgres_admin_url(), autocommit=True, connect_timeout=3) as conn:
+        with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=3) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             if action == "create":
                 conn.execute(f'CREATE DATABASE "{name}"')
@@ -77,34 +78,77 @@ def _postgres_database(action: str) -> bool:
     return True
 
 
-def orchestrate() -> int:
-    results: dict[str, Any] = {}
-    for database in DATABASES:
+class Worker:
+    """One database of one size in its own process, answering "time this page once"."""
+
+    def __init__(self, database: str, size: int) -> None:
+        self.database, self.size = database, size
         env = dict(os.environ)
+        env.pop("DATABASE_URL", None)
         if database == "postgresql":
-            if not _postgres_database("create"):
-                print("PostgreSQL does not answer: skipped", file=sys.stderr)
-                continue
-            env["DATABASE_URL"] = POSTGRES_URL
-        else:
-            env.pop("DATABASE_URL", None)
+            env["DATABASE_URL"] = _postgres_url(size)
+        self.process = subprocess.Popen(  # noqa: S603
+            [sys.executable, __file__, "--worker", database, str(size)],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
+
+    def ask(self, line: str) -> str:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+        answer = self.process.stdout.readline().strip()
+        if not answer:
+            raise SystemExit(f"{self.database} {self.size}: worker ended")
+        return answer
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def orchestrate() -> int:
+    """Every size of a database runs at once; each round asks each of them for each page in
+    turn, so all sizes share the same machine load (other work on a shared machine moves
+    absolute times, not the ratios)."""
+    results: dict[str, Any] = {}
+    sizes = [0, *SIZES]  # 0: the demo alone (~300 members)
+    for database in DATABASES:
+        if database == "postgresql" and not all(
+            _postgres_database(_postgres_url(size), "create") for size in sizes
+        ):
+            log("PostgreSQL does not answer: skipped")
+            continue
+        workers = [Worker(database, size) for size in sizes]
         try:
-            out = subprocess.run(  # noqa: S603
-                [sys.executable, __file__, "--worker", database],
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-        except subprocess.CalledProcessError as exc:
-            print(exc.stdout, exc.stderr, file=sys.stderr)
-            raise
+            ready = [json.loads(w.ask("ready")) for w in workers]
+            pages: list[str] = ready[0]["pages"]
+            samples: dict[str, list[list[float]]] = {p: [[] for _ in workers] for p in pages}
+            rng = random.Random(1)
+            for _ in range(3):  # warm-up
+                for page in pages:
+                    for w in workers:
+                        w.ask(page)
+            for _ in range(ROUNDS):
+                for page in pages:
+                    order = list(range(len(workers)))
+                    rng.shuffle(order)
+                    for i in order:
+                        samples[page][i].append(float(workers[i].ask(page)))
+            results[database] = {
+                "sizes": [r["members"] for r in ready],
+                "pages": {p: [statistics.median(s) for s in samples[p]] for p in pages},
+            }
         finally:
+            for w in workers:
+                w.close()
             if database == "postgresql":
-                _postgres_database("drop")
-        for line in out.stderr.splitlines():
-            print(f"[{database}] {line}", file=sys.stderr)
-        results[database] = json.loads(out.stdout.strip().splitlines()[-1])
+                for size in sizes:
+                    _postgres_database(_postgres_url(size), "drop")
     return report(results)
 
 
@@ -142,10 +186,10 @@ def report(results: dict[str, Any]) -> int:
     return 1 if failed else 0
 
 
-# --- one database ----------------------------------------------------------------------------
+# --- one database of one size ----------------------------------------------------------------
 
 
-def worker(database: str) -> None:
+def worker(database: str, size: int) -> None:
     os.environ["SHEQUN_VAR_DIR"] = tempfile.mkdtemp(prefix="shequn-scale-")
     os.environ.pop("REDIS_URL", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -160,33 +204,25 @@ def worker(database: str) -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
     call_command("load_demo", verbosity=0)
     world = World()
-    sizes = [world.member_total()]
-    pages = {name: [timed(fn)] for name, fn in world.pages().items()}
-    log(f"{database}: {sizes[0]} members measured")
-    for size in SIZES:
+    if size:
         started = time.perf_counter()
         world.grow_to(size)
         log(f"{database}: grown to {size} members in {time.perf_counter() - started:.0f} s")
-        sizes.append(world.member_total())
-        for name, fn in world.pages().items():
-            pages[name].append(timed(fn))
-    print(json.dumps({"sizes": sizes, "pages": pages}))
+    pages = world.pages()
+    for line in sys.stdin:
+        command = line.strip()
+        if command == "ready":
+            answer = json.dumps({"members": world.member_total(), "pages": list(pages)})
+        else:
+            start = time.perf_counter()
+            pages[command]()
+            answer = f"{(time.perf_counter() - start) * 1000:.3f}"
+        sys.stdout.write(answer + "\n")
+        sys.stdout.flush()
 
 
 def log(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
-
-
-def timed(fn: Callable[[], object], rounds: int = ROUNDS) -> float:
-    """Median milliseconds per call after a short warm-up."""
-    for _ in range(3):
-        fn()
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
 
 
 class World:
@@ -389,7 +425,7 @@ class World:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--worker":
-        worker(sys.argv[2])
+    if len(sys.argv) == 4 and sys.argv[1] == "--worker":
+        worker(sys.argv[2], int(sys.argv[3]))
     else:
         sys.exit(orchestrate())

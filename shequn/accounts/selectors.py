@@ -17,6 +17,8 @@ from shequn.organizations.models import Organization
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
+    from shequn.members.search import IdFilter
+
 
 @dataclass(frozen=True)
 class OperatorScope:
@@ -73,7 +75,7 @@ class OperatorScope:
             return org & (Q(chapter_id__in=self.chapter_ids) | Q(Exists(in_scope)))
         return org & Q(Exists(in_scope))
 
-    def member_list_filter(self, limit: int = 2000) -> Q:
+    def member_list_filter(self, limit: int = 2000) -> IdFilter:
         """`member_filter` for a sorted list: the same members, in the cheaper query shape.
 
         A scope of at most `limit` members (read by one bounded query) filters by their ids, so
@@ -81,9 +83,11 @@ class OperatorScope:
         organisation's sort order; a larger scope keeps the EXISTS probes, which meet in-scope
         members at once while walking the sort order.
         """
-        if self.is_org_admin:
-            return self.member_filter()
         from shequn.members.models import Member, Membership
+        from shequn.members.search import IdFilter
+
+        if self.is_org_admin:
+            return IdFilter(self.member_filter(), listed=False)
 
         members: QuerySet[Any, int] = (
             Membership.objects.filter(community_id__in=self._scope_community_ids())
@@ -101,8 +105,8 @@ class OperatorScope:
             members = home.union(members, all=True)  # streams; duplicates are harmless
         ids = list(members[: limit + 1])
         if len(ids) > limit:
-            return self.member_filter()
-        return Q(organization_id=self.organization.pk, pk__in=ids)
+            return IdFilter(self.member_filter(), listed=False)
+        return IdFilter(Q(organization_id=self.organization.pk, pk__in=ids), listed=True)
 
     def _scope_community_ids(self) -> QuerySet[Any] | frozenset[int]:
         """The ids of the scope's communities (a subquery for chapter heads)."""

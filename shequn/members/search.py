@@ -11,12 +11,13 @@ or an email address would match nearly everyone).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Q
+from django.db.models import F, OrderBy, Q
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 
 MIN_INDEXED_LENGTH = 3
 # Up to this many matches, a list filters by their ids; beyond, by a subquery (see member_match).
@@ -53,7 +54,29 @@ def _fts_phrase(q: str) -> str:
     return '"' + q.replace('"', '""') + '"'
 
 
-def member_match(q: str, *, field: str = "pk") -> Q:
+class IdFilter(NamedTuple):
+    """A filter, and whether it is a short literal list of ids (`listed`).
+
+    A listed filter names few rows, but they may all sit at one end of the sort order (every
+    余 sorts under "yu"): a planner that walks the sorted index to meet them would read most
+    of the organisation. Lists then order by `unindexed_ordering`, which reads the few rows by
+    id and sorts them.
+    """
+
+    q: Q
+    listed: bool
+
+
+def unindexed_ordering(fields: Sequence[str]) -> list[OrderBy]:
+    """The same order as `fields`, as expressions no index can serve (COALESCE(a, a) = a)."""
+    ordering = []
+    for name in fields:
+        column = name.lstrip("-")
+        ordering.append(OrderBy(Coalesce(F(column), F(column)), descending=name.startswith("-")))
+    return ordering
+
+
+def member_match(q: str, *, field: str = "pk") -> IdFilter:
     """A filter for members whose name, phone or email contains `q` (case-insensitive).
 
     `field` names the member id in the filtered model: `"pk"` on Member, `"member_id"` on
@@ -65,8 +88,8 @@ def member_match(q: str, *, field: str = "pk") -> Q:
     matching = _matching_ids(q)
     ids = matching(MAX_LISTED_MATCHES + 1)
     if len(ids) <= MAX_LISTED_MATCHES:
-        return Q(**{f"{field}__in": ids})
-    return _match_subquery(q, field)
+        return IdFilter(Q(**{f"{field}__in": ids}), listed=True)
+    return IdFilter(_match_subquery(q, field), listed=False)
 
 
 def _matching_ids(q: str) -> Callable[[int], list[int]]:
@@ -106,6 +129,7 @@ def _match_subquery(q: str, field: str) -> Q:
     return Q(**{f"{field}__in": Member.objects.filter(_contains(q)).values("pk")})
 
 
+_TRIGRAM_INDEXES = ("member_name_trgm", "member_phone_trgm", "member_email_trgm")
 _ANALYZED_TABLES = (
     "members_member",
     "members_membership",
@@ -125,6 +149,13 @@ def refresh_planner_statistics(*, using: str = DEFAULT_DB_ALIAS) -> None:
             cursor.execute("ANALYZE")
         elif connection.vendor == "postgresql":
             cursor.execute(f"ANALYZE {', '.join(_ANALYZED_TABLES)}")
+            # Rows inserted in bulk wait in each GIN index's pending list, which every search
+            # then reads through; autovacuum merges it eventually, this at once.
+            for index in _TRIGRAM_INDEXES:
+                cursor.execute(
+                    "SELECT gin_clean_pending_list(c.oid) FROM pg_class c WHERE c.relname = %s",
+                    (index,),
+                )
 
 
 def ensure_member_search_index(*, using: str = DEFAULT_DB_ALIAS, **_: Any) -> bool:

@@ -9,7 +9,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from shequn.members.models import Identity, Member, Membership, MembershipStatus
-from shequn.members.search import member_match
+from shequn.members.search import member_match, unindexed_ordering
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -51,9 +51,12 @@ def list_members(
     Search goes through the member search index (shequn.members.search); the filters are
     EXISTS probes of indexed columns, so no join multiplies rows and no DISTINCT sorts them.
     """
-    qs = Member.objects.filter(actor.member_list_filter()).select_related("chapter")
+    scope = actor.member_list_filter()
+    qs = Member.objects.filter(scope.q).select_related("chapter")
+    listed = scope.listed
     if q:
-        qs = qs.filter(member_match(q))
+        match = member_match(q)
+        qs, listed = qs.filter(match.q), listed or match.listed
     if chapter_id is not None:
         qs = qs.filter(chapter_id=chapter_id)
     if community_id is not None:
@@ -62,7 +65,8 @@ def list_members(
         )
     if channel:
         qs = qs.filter(Exists(Identity.objects.filter(member_id=OuterRef("pk"), channel=channel)))
-    return qs.order_by(*MEMBER_ORDERINGS.get(order, MEMBER_ORDERINGS["name"]))
+    ordering = MEMBER_ORDERINGS.get(order, MEMBER_ORDERINGS["name"])
+    return qs.order_by(*(unindexed_ordering(ordering) if listed else ordering))
 
 
 def get_member_for_user(*, actor: OperatorScope, member_id: int) -> Member:
@@ -127,6 +131,7 @@ def list_memberships(
     order: str = "-joined",
 ) -> QuerySet[Membership]:
     """Memberships in the actor's communities, with member and community joined in."""
+    ordering = MEMBERSHIP_ORDERINGS.get(order, MEMBERSHIP_ORDERINGS["-joined"])
     qs = Membership.objects.filter(actor.community_filter("community__")).select_related(
         "member", "community"
     )
@@ -139,8 +144,11 @@ def list_memberships(
     if status:
         qs = qs.filter(status=status)
     if q:
-        qs = qs.filter(member_match(q, field="member_id"))
-    return qs.order_by(*MEMBERSHIP_ORDERINGS.get(order, MEMBERSHIP_ORDERINGS["-joined"]))
+        match = member_match(q, field="member_id")
+        qs = qs.filter(match.q)
+        if match.listed:
+            return qs.order_by(*unindexed_ordering(ordering))
+    return qs.order_by(*ordering)
 
 
 def get_membership_for_user(*, actor: OperatorScope, membership_id: int) -> Membership:

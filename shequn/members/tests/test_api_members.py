@@ -241,7 +241,11 @@ def test_chapter_head_patches_a_member(api_client_as, member):
     )
     assert body(response)["notes"] == "积极分子"
     member.refresh_from_db()
-    assert (member.notes, member.phone, member.display_name) == ("积极分子", "+8613900000000", "张三")
+    assert (member.notes, member.phone, member.display_name) == (
+        "积极分子",
+        "+8613900000000",
+        "张三",
+    )
     assert AuditEntry.objects.get(action="update").changes == {
         "notes": ["", "积极分子"],
         "phone": ["", "+8613900000000"],
