@@ -1,13 +1,14 @@
 """Scale benchmark: every console list and API list at 300, 10,000 and 100,000 members.
 
 Run with `make bench-scale` (or `.venv/bin/python bench/scale.py`). For each database (SQLite
-in a temporary directory; PostgreSQL when one answers at BENCH_POSTGRES_URL, default
-postgres://postgres@127.0.0.1:5432/bench_scale — the database is created and dropped) it loads
-the demo organisation (~300 members), measures every page, then grows the organisation to
-10,000 and to 100,000 members — the new ones all in one community, the Shanghai regional group —
-and measures again in the same run. It prints each page's median time and its ratio to the
-300-member time. Target: every page within 1.5× of its 300-member time at 100,000 members;
-the script exits 1 when a page misses it.
+in temporary directories; PostgreSQL when one answers at BENCH_POSTGRES_URL, default
+postgres://postgres@127.0.0.1:5432/bench_scale, one database per size with "_<size>" appended,
+created and dropped) it starts one process per size: each loads the demo organisation (~300
+members) and grows it to 10,000 or 100,000 members — the new ones all in one community, the
+Shanghai regional group. Then, round after round, it asks every size for every page in turn
+(in random order), so all sizes are measured under the same machine load; it prints each
+page's median time and its ratio to the 300-member time. Target: every page within 1.5× of
+its 300-member time at 100,000 members; the script exits 1 when a page misses it.
 
 The new members arrive by bulk_create (with an identity each, and the audit entry their join
 would have written), and then `shequn.members.counters.recount_members` gives them exactly the
@@ -21,6 +22,7 @@ table. `--worker sqlite|postgresql` runs one database and prints JSON (used inte
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import random
@@ -97,7 +99,8 @@ class Worker:
         )
 
     def ask(self, line: str) -> str:
-        assert self.process.stdin is not None and self.process.stdout is not None
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
         self.process.stdin.write(line + "\n")
         self.process.stdin.flush()
         answer = self.process.stdout.readline().strip()
@@ -200,9 +203,10 @@ def worker(database: str, size: int) -> None:
     django.setup()
     from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
-    call_command("load_demo", verbosity=0)
+    quiet = io.StringIO()  # stdout carries the answers
+    call_command("migrate", verbosity=0, stdout=quiet)
+    call_command("collectstatic", interactive=False, verbosity=0, stdout=quiet)
+    call_command("load_demo", verbosity=0, stdout=quiet)
     world = World()
     if size:
         started = time.perf_counter()
@@ -210,7 +214,7 @@ def worker(database: str, size: int) -> None:
         log(f"{database}: grown to {size} members in {time.perf_counter() - started:.0f} s")
     pages = world.pages()
     for line in sys.stdin:
-        command = line.strip()
+        command = line.rstrip("\n")
         if command == "ready":
             answer = json.dumps({"members": world.member_total(), "pages": list(pages)})
         else:

@@ -304,12 +304,13 @@ AXES_LOCKOUT_CALLABLE = "shequn.core.ratelimit.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "shequn.core.ratelimit.axes_client_ip"
 AXES_VERBOSE = False
 # Behind a reverse proxy, the request header with the client's address (e.g. X-Real-IP as
-# HTTP_X_REAL_IP); empty: the connection's address (REMOTE_ADDR).
+# HTTP_X_REAL_IP; of a list such as HTTP_X_FORWARDED_FOR the last entry, the proxy's, counts);
+# empty: the connection's address (REMOTE_ADDR), and no request header is trusted.
 SHEQUN_CLIENT_IP_HEADER = os.environ.get("SHEQUN_CLIENT_IP_HEADER", "")
-# Rate limits of public forms and API token failures per client address: "count/seconds".
 # Phone numbers written without a country code belong to this region (shequn.members.phones).
 SHEQUN_PHONE_REGION = os.environ.get("SHEQUN_PHONE_REGION", "CN")
 
+# Rate limits of public forms and API token failures per client address: "count/seconds".
 SHEQUN_RATE_LIMITS = {
     "signup": os.environ.get("SHEQUN_RATE_SIGNUP", "10/3600"),
     "password_reset": os.environ.get("SHEQUN_RATE_PASSWORD_RESET", "5/900"),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from axes.utils import reset as axes_reset
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -18,6 +19,9 @@ from shequn.accounts.selectors import OperatorScope, hash_token
 from shequn.audit.models import AuditAction
 from shequn.audit.services import diff, record_audit
 from shequn.organizations.models import Chapter, Community, Organization
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
 
 TOKEN_PREFIX = "sq_"  # noqa: S105 - a prefix, not a secret
 USERNAME_MAX_LENGTH = 150
@@ -208,3 +212,9 @@ def touch_api_token(*, token: ApiToken) -> None:
     now = timezone.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+
+
+def lift_sign_in_lockout(*, user: AbstractBaseUser) -> int:
+    """Forget a web account's failed sign-ins (django-axes), e.g. once its password was reset
+    by email: whoever chose the new password may sign in with it at once. How many were kept."""
+    return int(axes_reset(username=user.get_username()))

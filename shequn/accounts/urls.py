@@ -1,24 +1,14 @@
 from django.urls import URLPattern, URLResolver, path
 
 from shequn.accounts import views
+from shequn.accounts.password_reset import password_reset_urls
 
 app_name = "accounts"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("login/", views.login_view, name="login"),
     path("logout/", views.logout_view, name="logout"),
-    path("password-reset/", views.password_reset, name="password_reset"),
-    path("password-reset/sent/", views.password_reset_done, name="password_reset_done"),
-    path(
-        "password-reset/<uidb64>/<token>/",
-        views.password_reset_confirm,
-        name="password_reset_confirm",
-    ),
-    path(
-        "password-reset/complete/",
-        views.password_reset_complete,
-        name="password_reset_complete",
-    ),
+    *password_reset_urls(views.password_resets),
     path("operators/", views.operator_list, name="operator_list"),
     path("operators/new/", views.operator_create, name="operator_create"),
     path("operators/<int:operator_id>/edit/", views.operator_edit, name="operator_edit"),

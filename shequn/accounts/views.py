@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import (
     LoginView,
     LogoutView,
-    PasswordResetCompleteView,
-    PasswordResetConfirmView,
-    PasswordResetDoneView,
-    PasswordResetView,
 )
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -29,6 +23,7 @@ from shequn.accounts.forms import (
     OperatorPasswordForm,
     OperatorPasswordResetForm,
 )
+from shequn.accounts.password_reset import password_reset_views
 from shequn.accounts.selectors import (
     OperatorScope,
     get_api_token_for_user,
@@ -44,7 +39,6 @@ from shequn.accounts.services import (
     update_operator,
 )
 from shequn.core.forms import add_service_errors
-from shequn.core.ratelimit import rate_limit_post
 
 login_view = LoginView.as_view(
     template_name="accounts/login.html",
@@ -53,29 +47,8 @@ login_view = LoginView.as_view(
 )
 logout_view = LogoutView.as_view()
 
-RESET_LINK_DAYS = max(1, settings.PASSWORD_RESET_TIMEOUT // (24 * 3600))
-# Password reset by email (Django's views, console look). An unknown email gets the same answer.
-password_reset = rate_limit_post("password_reset")(
-    PasswordResetView.as_view(
-        template_name="accounts/password_reset.html",
-        form_class=OperatorPasswordResetForm,
-        email_template_name="accounts/email/password_reset.txt",
-        html_email_template_name="accounts/email/password_reset.html",
-        subject_template_name="accounts/email/password_reset_subject.txt",
-        extra_email_context={"days": RESET_LINK_DAYS},
-        success_url=reverse_lazy("accounts:password_reset_done"),
-    )
-)
-password_reset_done = PasswordResetDoneView.as_view(
-    template_name="accounts/password_reset_done.html", extra_context={"days": RESET_LINK_DAYS}
-)
-password_reset_confirm = PasswordResetConfirmView.as_view(
-    template_name="accounts/password_reset_confirm.html",
-    success_url=reverse_lazy("accounts:password_reset_complete"),
-)
-password_reset_complete = PasswordResetCompleteView.as_view(
-    template_name="accounts/password_reset_complete.html"
-)
+# Password reset by email (Django's views, console look): shequn.accounts.password_reset.
+password_resets = password_reset_views("accounts", OperatorPasswordResetForm)
 
 
 def _admin_scope(request: OperatorRequest) -> OperatorScope:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
 from shequn.audit.display import object_type_choices, organization_zone
@@ -14,6 +15,12 @@ from shequn.audit.models import AuditAction
 
 # The operator filter's value for entries made by the system (sign-ups, commands, jobs).
 SYSTEM = "system"
+# Dates a filter accepts: a day at either end of Python's range would overflow once it is
+# turned into a UTC time span (9999-12-31 + 1 day; 0001-01-01 00:00 +08:00).
+DATE_BOUNDS = [
+    MinValueValidator(datetime.date(1900, 1, 1)),
+    MaxValueValidator(datetime.date(9998, 12, 31)),
+]
 
 
 class DateInput(forms.DateInput):
@@ -33,8 +40,12 @@ class AuditFilterForm(forms.Form):
         choices=[("", _("All actions")), *AuditAction.choices],
     )
     object_type = forms.ChoiceField(label=_("Object type"), required=False)
-    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
-    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=DateInput(), validators=DATE_BOUNDS
+    )
+    date_to = forms.DateField(
+        label=_("To"), required=False, widget=DateInput(), validators=DATE_BOUNDS
+    )
 
     def __init__(self, *args: Any, operators: Sequence[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

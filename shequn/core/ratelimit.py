@@ -53,11 +53,15 @@ def get_rate(name: str) -> Rate:
 
 
 def _address(request: HttpRequest) -> str | None:
-    """The client's address: SHEQUN_CLIENT_IP_HEADER behind a proxy, else REMOTE_ADDR."""
+    """The client's address: SHEQUN_CLIENT_IP_HEADER behind a proxy, else REMOTE_ADDR.
+
+    Of a list (X-Forwarded-For: "spoofed, client"), the last entry counts: the one the trusted
+    proxy appended. Whatever a client wrote before it is not evidence of anything.
+    """
     candidates = [str(request.META.get("REMOTE_ADDR", ""))]
     header = settings.SHEQUN_CLIENT_IP_HEADER
     if header:
-        candidates.insert(0, str(request.META.get(header, "")).split(",")[0].strip())
+        candidates.insert(0, str(request.META.get(header, "")).split(",")[-1].strip())
     for candidate in candidates:
         try:
             return str(ipaddress.ip_address(candidate))
@@ -97,24 +101,29 @@ def retry_after(name: str, request: HttpRequest) -> int | None:
     return left if count >= rate.limit else None
 
 
-def record_hit(name: str, request: HttpRequest) -> None:
-    """Count one request of this address against the limit `name`."""
+def record_hit(name: str, request: HttpRequest) -> int:
+    """Count one request of this address against the limit `name`; the count so far."""
     rate = get_rate(name)
     window, left = _window(rate)
     key = _key(name, request, window)
-    if not cache.add(key, 1, timeout=left + 1):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.add(key, 1, timeout=left + 1)
+    if cache.add(key, 1, timeout=left + 1):
+        return 1
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=left + 1)
+        return 1
 
 
 def check_and_record(name: str, request: HttpRequest) -> None:
-    """Count this request; RateLimitedError when the address had used up the limit already."""
-    wait = retry_after(name, request)
-    if wait is not None:
-        raise RateLimitedError(wait)
-    record_hit(name, request)
+    """Count this request; RateLimitedError when it is over the limit.
+
+    Counted first and compared after (one atomic increment): requests sent at the same moment
+    cannot all read a count below the limit and all pass.
+    """
+    rate = get_rate(name)
+    if record_hit(name, request) > rate.limit:
+        raise RateLimitedError(_window(rate)[1])
 
 
 def _wait_text(seconds: int) -> str:

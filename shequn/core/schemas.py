@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, TypeVar
 
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext as _
 from ninja import Field, Path, Schema
-from pydantic import AfterValidator, ConfigDict, ValidationInfo, field_validator
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, ValidationInfo, field_validator
 
 MAX_PAGE_LIMIT = 200
 DEFAULT_PAGE_LIMIT = 50
@@ -31,10 +32,21 @@ def check_text(value: str) -> str:
     return value
 
 
+def to_utc(value: datetime) -> datetime:
+    """An aware datetime in UTC: any offset pydantic accepts (up to ±23:59) is one the database
+    takes (PostgreSQL's end at ±15:59), and one past year 1 or 9999 in UTC is refused."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(_("Enter a date and time between the years 1 and 9999.")) from None
+
+
 # An id in a body or a query string.
 ObjectId = Annotated[int, Field(ge=1, le=MAX_ID)]
 # An id in a path: `/members/{member_id}`.
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
+# A date and time with a time zone, stored in UTC.
+ApiDatetime = Annotated[AwareDatetime, AfterValidator(to_utc)]
 # A search term of a list (`q`).
 SearchText = Annotated[str, Field(max_length=SEARCH_MAX_LENGTH), AfterValidator(check_text)]
 

@@ -109,14 +109,19 @@ def send_verification_email(*, verification: EmailVerification, site_url: str) -
 
 
 def send_verification_email_on_commit(*, verification: EmailVerification, site_url: str) -> None:
-    """Send the link once the sign-up is committed (never for a sign-up rolled back)."""
+    """Send the link once the sign-up is committed (never for a sign-up rolled back).
+
+    Robust: a mail server that is down is logged (django.db.backends.base) and does not turn
+    the committed sign-up into an error page; the person lands on "check your mail", where
+    "Send the link again" retries.
+    """
     language = translation.get_language() or settings.LANGUAGE_CODE
 
     def send() -> None:
         with translation.override(language):
             send_verification_email(verification=verification, site_url=site_url)
 
-    transaction.on_commit(send)
+    transaction.on_commit(send, robust=True)
 
 
 def _link_error(message: str, code: str) -> ValidationError:
@@ -141,6 +146,19 @@ def _verify_email_identity(member: Member, email: str, now: datetime) -> None:
         identity.save(update_fields=["verified_at", "updated_at"])
 
 
+def _still_has_email(member: Member, email: str) -> bool:
+    """Whether the member is still recorded with this email (profile or email identity).
+
+    An operator may have corrected a wrong email between the sign-up and the click: proving the
+    old address then proves nothing about this member.
+    """
+    if member.email.strip().lower() == email:
+        return True
+    return Identity.objects.filter(
+        member=member, channel=Channel.EMAIL, external_id__iexact=email
+    ).exists()
+
+
 def _differences(member: Member, verification: EmailVerification) -> dict[str, str]:
     typed = {"display_name": verification.display_name, "phone": verification.phone}
     return {
@@ -152,13 +170,16 @@ def _differences(member: Member, verification: EmailVerification) -> dict[str, s
 def confirm_email_verification(*, verification: EmailVerification) -> Member:
     """Use a verification: link the web account (LINK) or mark the email proven (CONFIRM).
 
-    Nothing an operator recorded is overwritten. A second use, or a member who meanwhile got
-    another web account, is refused with a ValidationError and changes nothing.
+    Nothing an operator recorded is overwritten. A second use, a member who meanwhile got
+    another web account or whose email was changed is refused with a ValidationError and
+    changes nothing.
     """
     verification = EmailVerification.objects.select_for_update().get(pk=verification.pk)
     if verification.verified_at is not None:
         raise _link_error(_("This link has already been used."), "used")
     member = Member.objects.select_for_update().get(pk=verification.member_id)
+    if not _still_has_email(member, verification.email):
+        raise _link_error(_("This link is not valid."), "invalid")
     now = timezone.now()
     if verification.purpose == EmailVerificationPurpose.LINK:
         if (

@@ -604,7 +604,11 @@ def sign_up_member(
     except ValidationError as exc:
         raise ValidationError({"password": exc.error_list}) from exc
     user.set_password(password)
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # a simultaneous sign-up with this email won the race
+        raise duplicate from exc
     verification = EmailVerification(
         organization=organization,
         user=user,

@@ -6,9 +6,15 @@ from datetime import datetime
 from typing import ClassVar, Literal
 
 from ninja import Field, Schema
-from pydantic import AwareDatetime
 
-from shequn.core.schemas import InputSchema, ObjectId, PageMeta, PatchSchema, SearchText
+from shequn.core.schemas import (
+    ApiDatetime,
+    InputSchema,
+    ObjectId,
+    PageMeta,
+    PatchSchema,
+    SearchText,
+)
 from shequn.organizations.models import (
     MAX_CAPACITY,
     NAME_MAX_LENGTH,
@@ -97,8 +103,8 @@ class CommunityIn(InputSchema):
     intro: str = ""
     rules: str = ""
     capacity: int | None = Field(None, ge=1, le=MAX_CAPACITY)
-    starts_at: AwareDatetime | None = Field(None, description="Default: now.")
-    ends_at: AwareDatetime | None = Field(
+    starts_at: ApiDatetime | None = Field(None, description="Default: now.")
+    ends_at: ApiDatetime | None = Field(
         None, description="Default: the lifespan the kind proposes (e.g. lead-gen: 48 hours)."
     )
     chapter_id: ObjectId | None = Field(None, description="None: an organisation-wide community.")
@@ -114,6 +120,6 @@ class CommunityPatch(PatchSchema):
     intro: str | None = None
     rules: str | None = None
     capacity: int | None = Field(None, ge=1, le=MAX_CAPACITY)
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: ApiDatetime | None = None
+    ends_at: ApiDatetime | None = None
     chapter_id: ObjectId | None = None

@@ -1,5 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
+from shequn.accounts.password_reset import password_reset_urls
 from shequn.portal import views
 
 app_name = "portal"
@@ -8,18 +9,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("login/", views.member_login, name="login"),
     path("logout/", views.member_logout, name="logout"),
     path("me/", views.my_communities, name="my"),
-    path("password-reset/", views.password_reset, name="password_reset"),
-    path("password-reset/sent/", views.password_reset_done, name="password_reset_done"),
-    path(
-        "password-reset/<uidb64>/<token>/",
-        views.password_reset_confirm,
-        name="password_reset_confirm",
-    ),
-    path(
-        "password-reset/complete/",
-        views.password_reset_complete,
-        name="password_reset_complete",
-    ),
+    *password_reset_urls(views.password_resets),
     path("verify/pending/", views.signup_pending, name="signup_pending"),
     path("verify/resend/", views.verification_resend, name="verification_resend"),
     path("verify/<str:token>/", views.verify_email, name="verify_email"),

@@ -6,16 +6,11 @@ Operators who open these pages are visitors like anybody else.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login
 from django.contrib.auth.views import (
     LoginView,
     LogoutView,
-    PasswordResetCompleteView,
-    PasswordResetConfirmView,
-    PasswordResetDoneView,
-    PasswordResetView,
     redirect_to_login,
 )
 from django.core.exceptions import ValidationError
@@ -27,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from shequn.accounts.password_reset import password_reset_views
 from shequn.core.forms import add_service_errors
 from shequn.core.ratelimit import rate_limit_post
 from shequn.members.email_verification import (
@@ -312,26 +308,5 @@ member_login = LoginView.as_view(
 )
 member_logout = LogoutView.as_view(next_page=reverse_lazy("portal:login"))
 
-RESET_LINK_DAYS = max(1, settings.PASSWORD_RESET_TIMEOUT // (24 * 3600))
-# Password reset by email (Django's views, member look). An unknown email gets the same answer.
-password_reset = rate_limit_post("password_reset")(
-    PasswordResetView.as_view(
-        template_name="portal/password_reset.html",
-        form_class=MemberPasswordResetForm,
-        email_template_name="portal/email/password_reset.txt",
-        html_email_template_name="portal/email/password_reset.html",
-        subject_template_name="portal/email/password_reset_subject.txt",
-        extra_email_context={"days": RESET_LINK_DAYS},
-        success_url=reverse_lazy("portal:password_reset_done"),
-    )
-)
-password_reset_done = PasswordResetDoneView.as_view(
-    template_name="portal/password_reset_done.html", extra_context={"days": RESET_LINK_DAYS}
-)
-password_reset_confirm = PasswordResetConfirmView.as_view(
-    template_name="portal/password_reset_confirm.html",
-    success_url=reverse_lazy("portal:password_reset_complete"),
-)
-password_reset_complete = PasswordResetCompleteView.as_view(
-    template_name="portal/password_reset_complete.html"
-)
+# Password reset by email (Django's views, member look): shequn.accounts.password_reset.
+password_resets = password_reset_views("portal", MemberPasswordResetForm)

@@ -241,3 +241,30 @@ def test_problem_bodies_are_utf8_json(api_client_as, db):
     )
     assert json.loads(response.content.decode("utf-8"))["title"] == "未找到"
     assert b"\\u" not in response.content
+
+
+def test_any_offset_pydantic_accepts_is_stored_in_utc(api_client_as, chapter):
+    data = {
+        "kind": "core_fans",
+        "name": "远方群",
+        "slug": "far",
+        "chapter_id": chapter.pk,
+        "starts_at": "2030-08-13T06:00:00+07:46",
+        "ends_at": "2186-09-29T10:14:50+16:43",  # PostgreSQL refuses offsets beyond ±15:59
+    }
+    response = send(api_client_as("org_admin"), "POST", "/communities", data)
+    assert response.status_code == 201, response.content
+    assert (body(response)["starts_at"], body(response)["ends_at"]) == (
+        "2030-08-12T22:14:00Z",
+        "2186-09-28T17:31:50Z",
+    )
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_time_outside_the_years_1_to_9999_in_utc_is_422(api_client_as, community, value):
+    response = send(
+        api_client_as("org_admin"), "PATCH", f"/communities/{community.pk}", {"ends_at": value}
+    )
+    assert assert_problem(response, 422)["errors"] == [
+        {"loc": ["body", "ends_at"], "msg": "Enter a date and time between the years 1 and 9999."}
+    ]

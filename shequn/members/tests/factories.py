@@ -8,6 +8,7 @@ from django.utils import timezone
 from shequn.core.collation import sort_key_for
 from shequn.members.counters import count_membership
 from shequn.members.models import Channel, Identity, Member, Membership, MembershipStatus
+from shequn.members.search import index_member_names
 from shequn.organizations.tests.factories import CommunityFactory, OrganizationFactory
 
 
@@ -18,6 +19,13 @@ class MemberFactory(factory.django.DjangoModelFactory):
     organization = factory.SubFactory(OrganizationFactory)
     display_name = factory.Sequence(lambda n: f"成员{n}")
     sort_key = factory.LazyAttribute(lambda o: sort_key_for(o.display_name))
+
+    @classmethod
+    def _create(cls, model_class: type[Member], *args: Any, **kwargs: Any) -> Member:
+        """Index the name for short searches, as the services do (shequn.members.search)."""
+        member = super()._create(model_class, *args, **kwargs)
+        index_member_names([member.pk])
+        return member
 
 
 class IdentityFactory(factory.django.DjangoModelFactory):

@@ -114,3 +114,20 @@ def counts() -> Callable[[], dict[str, int]]:
 def _english(settings) -> None:
     """Assertions read the English messages; the zh-hans catalogue is checked elsewhere."""
     settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def recorded(org, chapter, private_community) -> Member:
+    """A member an operator recorded (email, phone), in a private community, no web account."""
+    person = MemberFactory(
+        organization=org,
+        chapter=chapter,
+        display_name="老钱",
+        phone="13900000000",
+        email="qian@example.com",
+    )
+    IdentityFactory(
+        member=person, organization=org, channel=Channel.EMAIL, external_id="qian@example.com"
+    )
+    MembershipFactory(member=person, community=private_community)
+    return person

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.core import mail
 from django.test import Client
 
+from shequn.members.models import EmailVerification, EmailVerificationPurpose
 from shequn.portal.tests.conftest import page_url
 
 
@@ -35,3 +37,20 @@ def test_verification_resend_is_limited(client_as, member):
     client = client_as("member")
     statuses = [client.post("/c/verify/resend/").status_code for _ in range(6)]
     assert statuses == [302] * 5 + [429]
+
+
+def test_refused_resends_send_no_mail(client_as, member, django_capture_on_commit_callbacks):
+    """A pending link is resent five times; the refused sixth request mails nothing."""
+    EmailVerification.objects.create(
+        organization=member.organization,
+        user=member.user,
+        member=member,
+        purpose=EmailVerificationPurpose.CONFIRM,
+        email="zhangsan@example.com",
+        display_name=member.display_name,
+    )
+    client = client_as("member")
+    with django_capture_on_commit_callbacks(execute=True):
+        statuses = [client.post("/c/verify/resend/").status_code for _ in range(6)]
+    assert statuses == [302] * 5 + [429]
+    assert [m.to for m in mail.outbox] == [["zhangsan@example.com"]] * 5

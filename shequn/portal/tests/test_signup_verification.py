@@ -27,7 +27,7 @@ from shequn.members.models import (
     MembershipStatus,
 )
 from shequn.members.templatetags.phones import phone_filter
-from shequn.members.tests.factories import IdentityFactory, MemberFactory, MembershipFactory
+from shequn.members.tests.factories import MembershipFactory
 from shequn.portal.tests.conftest import page_url
 
 PASSWORD = "paper-lantern-42"
@@ -38,23 +38,6 @@ TYPED = {
     "password": PASSWORD,
 }
 LINK = re.compile(r"http://testserver(/c/verify/[^/\s]+/)")
-
-
-@pytest.fixture
-def recorded(org, chapter, private_community) -> Member:
-    """A member an operator recorded (email, phone), in a private community, no web account."""
-    person = MemberFactory(
-        organization=org,
-        chapter=chapter,
-        display_name="老钱",
-        phone="13900000000",
-        email="qian@example.com",
-    )
-    IdentityFactory(
-        member=person, organization=org, channel=Channel.EMAIL, external_id="qian@example.com"
-    )
-    MembershipFactory(member=person, community=private_community)
-    return person
 
 
 def _snapshot(member: Member) -> tuple[object, ...]:
