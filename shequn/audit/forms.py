@@ -27,7 +27,8 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
     def __init__(self) -> None:
-        super().__init__(format="%Y-%m-%d")
+        # The browser's date picker keeps to the days the filter accepts (DATE_BOUNDS).
+        super().__init__(format="%Y-%m-%d", attrs={"min": "1900-01-01", "max": "9998-12-31"})
 
 
 class AuditFilterForm(forms.Form):

@@ -53,3 +53,12 @@ def test_the_last_and_first_accepted_days_work(client_as):
     response = client_as("org_admin").get("/audit/?date_from=1900-01-01&date_to=9998-12-31")
     assert response.status_code == 200
     assert response.context["form"].errors == {}
+
+
+def test_the_date_pickers_offer_only_accepted_days(client_as):
+    html = client_as("org_admin").get("/audit/").content.decode()
+    for name in ("date_from", "date_to"):
+        assert (
+            f'<input type="date" name="{name}" min="1900-01-01" max="9998-12-31" id="id_{name}">'
+            in html
+        )

@@ -5,71 +5,95 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('members', '0001_initial'),
-        ('organizations', '0002_counters_sort_keys_indexes'),
+        ("members", "0001_initial"),
+        ("organizations", "0002_counters_sort_keys_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='member',
-            options={'ordering': ['sort_key', 'id'], 'verbose_name': 'member', 'verbose_name_plural': 'members'},
+            name="member",
+            options={
+                "ordering": ["sort_key", "id"],
+                "verbose_name": "member",
+                "verbose_name_plural": "members",
+            },
         ),
         migrations.RemoveIndex(
-            model_name='membership',
-            name='membership_comm_status',
+            model_name="membership",
+            name="membership_comm_status",
         ),
         migrations.AddField(
-            model_name='member',
-            name='community_count',
-            field=models.PositiveIntegerField(default=0, editable=False, verbose_name='active communities'),
+            model_name="member",
+            name="community_count",
+            field=models.PositiveIntegerField(
+                default=0, editable=False, verbose_name="active communities"
+            ),
         ),
         migrations.AddField(
-            model_name='member',
-            name='sort_key',
-            field=models.CharField(default='', editable=False, max_length=255, verbose_name='sort key'),
+            model_name="member",
+            name="sort_key",
+            field=models.CharField(
+                default="", editable=False, max_length=255, verbose_name="sort key"
+            ),
         ),
         migrations.AddField(
-            model_name='membership',
-            name='member_sort_key',
-            field=models.CharField(default='', editable=False, max_length=255, verbose_name='sort key'),
+            model_name="membership",
+            name="member_sort_key",
+            field=models.CharField(
+                default="", editable=False, max_length=255, verbose_name="sort key"
+            ),
         ),
         migrations.AddIndex(
-            model_name='member',
-            index=models.Index(fields=['organization', 'sort_key', 'id'], name='member_org_sort'),
+            model_name="member",
+            index=models.Index(fields=["organization", "sort_key", "id"], name="member_org_sort"),
         ),
         migrations.AddIndex(
-            model_name='member',
-            index=models.Index(fields=['organization', 'created_at', 'id'], name='member_org_created'),
+            model_name="member",
+            index=models.Index(
+                fields=["organization", "created_at", "id"], name="member_org_created"
+            ),
         ),
         migrations.AddIndex(
-            model_name='member',
-            index=models.Index(fields=['chapter', 'sort_key', 'id'], name='member_chapter_sort'),
+            model_name="member",
+            index=models.Index(fields=["chapter", "sort_key", "id"], name="member_chapter_sort"),
         ),
         migrations.AddIndex(
-            model_name='membership',
-            index=models.Index(fields=['community', 'status', 'joined_at', 'id'], name='membership_status_joined'),
+            model_name="membership",
+            index=models.Index(
+                fields=["community", "status", "joined_at", "id"], name="membership_status_joined"
+            ),
         ),
         migrations.AddIndex(
-            model_name='membership',
-            index=models.Index(fields=['community', 'status', 'member_sort_key', 'id'], name='membership_status_name'),
+            model_name="membership",
+            index=models.Index(
+                fields=["community", "status", "member_sort_key", "id"],
+                name="membership_status_name",
+            ),
         ),
         migrations.AddIndex(
-            model_name='membership',
-            index=models.Index(fields=['community', 'status', 'role', 'joined_at', 'id'], name='membership_role_joined'),
+            model_name="membership",
+            index=models.Index(
+                fields=["community", "status", "role", "joined_at", "id"],
+                name="membership_role_joined",
+            ),
         ),
         migrations.AddIndex(
-            model_name='membership',
-            index=models.Index(fields=['community', 'status', 'role', 'member_sort_key', 'id'], name='membership_role_name'),
+            model_name="membership",
+            index=models.Index(
+                fields=["community", "status", "role", "member_sort_key", "id"],
+                name="membership_role_name",
+            ),
         ),
         migrations.AddIndex(
-            model_name='membership',
-            index=models.Index(fields=['community', 'joined_at', 'id'], name='membership_joined'),
+            model_name="membership",
+            index=models.Index(fields=["community", "joined_at", "id"], name="membership_joined"),
         ),
         migrations.AddIndex(
-            model_name='membership',
-            index=models.Index(fields=['community', 'member_sort_key', 'id'], name='membership_name'),
+            model_name="membership",
+            index=models.Index(
+                fields=["community", "member_sort_key", "id"], name="membership_name"
+            ),
         ),
     ]

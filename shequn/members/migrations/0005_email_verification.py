@@ -33,18 +33,70 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name="EmailVerification",
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
                 ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
                 ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
-                ("purpose", models.CharField(choices=[("link", "Link a web account to a recorded member"), ("confirm", "Confirm a new member's email")], max_length=10, verbose_name="purpose")),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[
+                            ("link", "Link a web account to a recorded member"),
+                            ("confirm", "Confirm a new member's email"),
+                        ],
+                        max_length=10,
+                        verbose_name="purpose",
+                    ),
+                ),
                 ("email", models.EmailField(max_length=254, verbose_name="email")),
                 ("display_name", models.CharField(max_length=64, verbose_name="display name")),
                 ("phone", models.CharField(blank=True, max_length=20, verbose_name="phone")),
-                ("verified_at", models.DateTimeField(blank=True, null=True, verbose_name="verified at")),
-                ("community", models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to="organizations.community", verbose_name="community")),
-                ("member", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="email_verifications", to="members.member", verbose_name="member")),
-                ("organization", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="organizations.organization", verbose_name="organisation")),
-                ("user", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="email_verifications", to=settings.AUTH_USER_MODEL, verbose_name="web account")),
+                (
+                    "verified_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="verified at"),
+                ),
+                (
+                    "community",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="organizations.community",
+                        verbose_name="community",
+                    ),
+                ),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="email_verifications",
+                        to="members.member",
+                        verbose_name="member",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="organisation",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="email_verifications",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="web account",
+                    ),
+                ),
             ],
             options={
                 "verbose_name": "email verification",

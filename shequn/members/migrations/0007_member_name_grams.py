@@ -5,23 +5,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('members', '0006_normalize_phones'),
+        ("members", "0006_normalize_phones"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MemberNameGram',
+            name="MemberNameGram",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('gram', models.CharField(max_length=2, verbose_name='name piece')),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='name_grams', to='members.member', verbose_name='member')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("gram", models.CharField(max_length=2, verbose_name="name piece")),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="name_grams",
+                        to="members.member",
+                        verbose_name="member",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'name piece',
-                'verbose_name_plural': 'name pieces',
-                'constraints': [models.UniqueConstraint(fields=('gram', 'member'), name='member_name_gram_unique')],
+                "verbose_name": "name piece",
+                "verbose_name_plural": "name pieces",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("gram", "member"), name="member_name_gram_unique"
+                    )
+                ],
             },
         ),
     ]

@@ -92,7 +92,7 @@ def test_chapter_head_filtering_by_other_scope_is_404(
     assert assert_problem(response, 404)["detail"] == "No such community."
 
 
-@pytest.mark.parametrize(("persona", "queries"), [("org_admin", 2), ("assistant", 3)])
+@pytest.mark.parametrize(("persona", "queries"), [("org_admin", 2), ("assistant", 4)])
 def test_list_query_count_is_constant(
     api_client_as, django_assert_num_queries, org, community, persona, queries
 ):

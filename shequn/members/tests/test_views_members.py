@@ -185,9 +185,9 @@ def test_list_queries_are_constant(
         MembershipFactory(member=person, community=community)
         IdentityFactory(member=person, organization=org)
     client = client_as(persona)
-    # session, user, operator, scope ids (not for admins), rows (no count),
-    # chapter choices, community choices
-    expected = 6 if persona == "org_admin" else 7
+    # session, user, operator, scope ids (not for admins), the scope's member ids (bounded;
+    # not for admins), rows (no count), chapter choices, community choices
+    expected = 6 if persona == "org_admin" else 8
     with django_assert_num_queries(expected):
         response = client.get("/members/")
     assert len(response.context["page"]) == rows + 1 + (persona == "org_admin")

@@ -4,50 +4,69 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organizations', '0001_initial'),
+        ("organizations", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='chapter',
-            options={'ordering': ['sort_key', 'id'], 'verbose_name': 'chapter', 'verbose_name_plural': 'chapters'},
+            name="chapter",
+            options={
+                "ordering": ["sort_key", "id"],
+                "verbose_name": "chapter",
+                "verbose_name_plural": "chapters",
+            },
         ),
         migrations.AlterModelOptions(
-            name='community',
-            options={'ordering': ['sort_key', 'id'], 'verbose_name': 'community', 'verbose_name_plural': 'communities'},
+            name="community",
+            options={
+                "ordering": ["sort_key", "id"],
+                "verbose_name": "community",
+                "verbose_name_plural": "communities",
+            },
         ),
         migrations.AddField(
-            model_name='chapter',
-            name='community_count',
-            field=models.PositiveIntegerField(default=0, editable=False, verbose_name='active communities'),
+            model_name="chapter",
+            name="community_count",
+            field=models.PositiveIntegerField(
+                default=0, editable=False, verbose_name="active communities"
+            ),
         ),
         migrations.AddField(
-            model_name='chapter',
-            name='sort_key',
-            field=models.CharField(default='', editable=False, max_length=255, verbose_name='sort key'),
+            model_name="chapter",
+            name="sort_key",
+            field=models.CharField(
+                default="", editable=False, max_length=255, verbose_name="sort key"
+            ),
         ),
         migrations.AddField(
-            model_name='community',
-            name='member_count',
-            field=models.PositiveIntegerField(default=0, editable=False, verbose_name='active members'),
+            model_name="community",
+            name="member_count",
+            field=models.PositiveIntegerField(
+                default=0, editable=False, verbose_name="active members"
+            ),
         ),
         migrations.AddField(
-            model_name='community',
-            name='sort_key',
-            field=models.CharField(default='', editable=False, max_length=255, verbose_name='sort key'),
+            model_name="community",
+            name="sort_key",
+            field=models.CharField(
+                default="", editable=False, max_length=255, verbose_name="sort key"
+            ),
         ),
         migrations.AddIndex(
-            model_name='community',
-            index=models.Index(fields=['organization', 'sort_key', 'id'], name='community_org_sort'),
+            model_name="community",
+            index=models.Index(
+                fields=["organization", "sort_key", "id"], name="community_org_sort"
+            ),
         ),
         migrations.AddIndex(
-            model_name='community',
-            index=models.Index(fields=['organization', 'status', 'sort_key', 'id'], name='community_status_sort'),
+            model_name="community",
+            index=models.Index(
+                fields=["organization", "status", "sort_key", "id"], name="community_status_sort"
+            ),
         ),
         migrations.AddIndex(
-            model_name='community',
-            index=models.Index(fields=['chapter', 'sort_key', 'id'], name='community_chapter_sort'),
+            model_name="community",
+            index=models.Index(fields=["chapter", "sort_key", "id"], name="community_chapter_sort"),
         ),
     ]

@@ -131,3 +131,11 @@ def recorded(org, chapter, private_community) -> Member:
     )
     MembershipFactory(member=person, community=private_community)
     return person
+
+
+@pytest.fixture
+def member_with_email(member):
+    """`member` whose web account has their email (for password-reset mails)."""
+    member.user.email = "zhangsan@example.com"
+    member.user.save(update_fields=["email"])
+    return member

@@ -15,13 +15,6 @@ LINK = re.compile(r"http://testserver(/c/password-reset/[^/\s]+/[^/\s]+/)")
 NEW = "lantern-kite-river-9"
 
 
-@pytest.fixture
-def member_with_email(member):
-    member.user.email = "zhangsan@example.com"
-    member.user.save(update_fields=["email"])
-    return member
-
-
 def test_login_page_links_to_reset(db):
     assert f'href="{RESET}"' in Client().get("/c/login/").content.decode()
 

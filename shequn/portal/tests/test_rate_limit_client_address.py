@@ -8,7 +8,8 @@ writing another address in front of it.
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
+
 from django.core import mail
 from django.test import Client
 
@@ -17,14 +18,7 @@ from shequn.accounts.tests.factories import PASSWORD
 RESET = "/c/password-reset/"
 
 
-@pytest.fixture
-def member_with_email(member):
-    member.user.email = "zhangsan@example.com"
-    member.user.save(update_fields=["email"])
-    return member
-
-
-def _reset_statuses(client: Client, headers: list[dict[str, str]]) -> list[int]:
+def _reset_statuses(client: Client, headers: list[dict[str, Any]]) -> list[int]:
     return [
         client.post(RESET, {"email": "zhangsan@example.com"}, **extra).status_code
         for extra in headers
