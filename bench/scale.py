@@ -17,7 +17,9 @@ shequn/members/tests/test_counters.py).
 
 Environment: BENCH_SCALE_SIZES (default "10000,100000"), BENCH_SCALE_ROUNDS (default 25),
 BENCH_SCALE_DATABASES (default "sqlite,postgresql"), BENCH_SCALE_MARKDOWN=1 for a Markdown
-table. `--worker sqlite|postgresql` runs one database and prints JSON (used internally).
+table. `--pages WORD[,WORD…]` measures only the pages whose name contains one of the words
+(e.g. `--pages search`); the sizes are still grown in full. `--worker sqlite|postgresql` runs
+one database and prints JSON (used internally).
 """
 
 from __future__ import annotations
@@ -114,7 +116,7 @@ class Worker:
         self.process.wait(timeout=60)
 
 
-def orchestrate() -> int:
+def orchestrate(selected: list[str] | None = None) -> int:
     """Every size of a database runs at once; each round asks each of them for each page in
     turn, so all sizes share the same machine load (other work on a shared machine moves
     absolute times, not the ratios)."""
@@ -130,7 +132,9 @@ def orchestrate() -> int:
         workers = [Worker(database, size) for size in sizes]
         try:
             ready = [json.loads(w.ask("ready")) for w in workers]
-            pages: list[str] = ready[0]["pages"]
+            pages: list[str] = [
+                p for p in ready[0]["pages"] if not selected or any(w in p for w in selected)
+            ]
             samples: dict[str, list[list[float]]] = {p: [[] for _ in workers] for p in pages}
             rng = random.Random(1)
             for _ in range(3):  # warm-up
@@ -436,5 +440,7 @@ class World:
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--worker":
         worker(sys.argv[2], int(sys.argv[3]))
+    elif len(sys.argv) == 3 and sys.argv[1] == "--pages":
+        sys.exit(orchestrate([w for w in sys.argv[2].split(",") if w]))
     else:
         sys.exit(orchestrate())

@@ -110,6 +110,11 @@ def _matching_ids(q: str) -> Callable[[int], list[int]]:
     return lambda limit: list(members.values_list("pk", flat=True)[:limit])
 
 
+def short_name_query(q: str) -> str | None:
+    """The name piece a query too short for trigrams looks up, or None for longer queries."""
+    return q.strip().casefold() if len(q) < MIN_INDEXED_LENGTH else None
+
+
 def _contains(q: str) -> Q:
     return Q(display_name__icontains=q) | Q(phone__icontains=q) | Q(email__icontains=q)
 
@@ -203,16 +208,20 @@ def name_grams(name: str) -> set[str]:
 
 
 def index_member_names(member_ids: Iterable[int]) -> None:
-    """Rewrite the name pieces of these members from their current names."""
+    """Rewrite the name pieces of these members from their current names, organisations and
+    sort keys (call it after any of them changes)."""
     from shequn.members.models import Member, MemberNameGram
 
     ids = list(member_ids)
     for start in range(0, len(ids), 2000):
         chunk = ids[start : start + 2000]
         MemberNameGram.objects.filter(member_id__in=chunk).delete()
+        members = Member.objects.filter(pk__in=chunk).values_list(
+            "pk", "display_name", "organization_id", "sort_key"
+        )
         rows = [
-            MemberNameGram(member_id=pk, gram=gram)
-            for pk, name in Member.objects.filter(pk__in=chunk).values_list("pk", "display_name")
+            MemberNameGram(member_id=pk, gram=gram, organization_id=org_id, sort_key=key)
+            for pk, name, org_id, key in members
             for gram in sorted(name_grams(name))
         ]
         MemberNameGram.objects.bulk_create(rows, batch_size=5000)

@@ -9,7 +9,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from shequn.members.models import Identity, Member, Membership, MembershipStatus
-from shequn.members.search import member_match, unindexed_ordering
+from shequn.members.search import member_match, short_name_query, unindexed_ordering
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -23,6 +23,11 @@ MEMBER_ORDERINGS = {
     "-name": ("-sort_key", "-id"),
     "created": ("created_at", "id"),
     "-created": ("-created_at", "-id"),
+}
+# The same orders as MEMBER_ORDERINGS "name"/"-name", from a member's name pieces (equal values).
+NAME_GRAM_ORDERINGS = {
+    "name": ("name_grams__sort_key", "name_grams__member_id"),
+    "-name": ("-name_grams__sort_key", "-name_grams__member_id"),
 }
 MEMBERSHIP_ORDERINGS = {
     "name": ("member_sort_key", "id"),
@@ -54,6 +59,13 @@ def list_members(
     scope = actor.member_list_filter()
     qs = Member.objects.filter(scope.q).select_related("chapter")
     listed = scope.listed
+    ordering = MEMBER_ORDERINGS.get(order, MEMBER_ORDERINGS["name"])
+    gram = short_name_query(q) if q else None
+    if gram is not None and order in NAME_GRAM_ORDERINGS:
+        # One or two characters, by name: the name pieces carry the sort key, so the page is
+        # read in order from their (organization, gram, sort_key, member) index.
+        qs = qs.filter(name_grams__organization_id=actor.organization.pk, name_grams__gram=gram)
+        ordering, listed, q = NAME_GRAM_ORDERINGS[order], False, ""
     if q:
         match = member_match(q)
         qs, listed = qs.filter(match.q), listed or match.listed
@@ -65,7 +77,6 @@ def list_members(
         )
     if channel:
         qs = qs.filter(Exists(Identity.objects.filter(member_id=OuterRef("pk"), channel=channel)))
-    ordering = MEMBER_ORDERINGS.get(order, MEMBER_ORDERINGS["name"])
     return qs.order_by(*(unindexed_ordering(ordering) if listed else ordering))
 
 
