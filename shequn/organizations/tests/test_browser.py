@@ -2,52 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from shequn.accounts.tests.factories import PASSWORD
 from shequn.organizations.models import Community
+from shequn.organizations.tests.browser import BROWSER_MARKS
 
-# Playwright's sync API runs an event loop in this thread; Django's ORM must still be usable.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Chromium is not installed at /usr/bin/chromium"
-    ),
-]
-
-
-@pytest.fixture
-def console_page(settings) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    settings.LANGUAGE_CODE = "en"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(10_000)
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
+pytestmark = BROWSER_MARKS
 
 
 def test_operator_creates_a_community(
