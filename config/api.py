@@ -32,7 +32,10 @@ from shequn.core.problems import (
 )
 from shequn.core.ratelimit import install_rate_limit_handler
 from shequn.core.renderers import Utf8JSONRenderer
+from shequn.activity.api import router as activity_router
+from shequn.imports.api import router as imports_router
 from shequn.members.api import router as members_router
+from shequn.members.merge_api import router as merge_router
 from shequn.organizations.api import router as organizations_router
 
 NINJA_STATIC = Path(ninja.__file__).parent / "static" / "ninja"
@@ -144,6 +147,9 @@ install_rate_limit_handler(api)
 api.add_router("", accounts_router)
 api.add_router("", organizations_router)
 api.add_router("", members_router)
+api.add_router("", activity_router)
+api.add_router("", imports_router)
+api.add_router("", merge_router)
 
 
 def api_docs(request: HttpRequest) -> HttpResponse:

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "shequn.members",
     "shequn.audit",
     "shequn.portal",
+    "shequn.activity",
+    "shequn.imports",
     "csp",
     "axes",
 ]

@@ -23,8 +23,24 @@ from config.api import api
 from shequn.accounts.models import ApiToken, Operator
 from shequn.accounts.services import issue_api_token
 from shequn.members.models import Identity, Member, Membership
+from tests.matrix import MODULES
+from tests.matrix.common import (
+    ADMIN_PAGE,
+    API_OTHER,
+    API_READ,
+    HEAD_PAGE,
+    OC,
+    OM,
+    OTHER,
+    PAGE,
+    PERSONAS,
+    RESET_LINK,
+    C,
+    Fixtures,
+    M,
+    Row,
+)
 
-PERSONAS = ("org_admin", "chapter_head", "assistant", "member", "outsider", "anonymous")
 # Uploaded images (/media/…) are public files, tested in shequn/core/tests/test_media.py.
 NOT_ROUTES = {
     "set_language",
@@ -47,8 +63,22 @@ def world(org_admin, chapter_head, assistant, member, other_member, outsider) ->
     admin_token, _ = issue_api_token(actor=None, operator=org_admin, name="matrix")
     membership = Membership.objects.get(member=member)
     other_membership = Membership.objects.get(member=other_member)
+    fixtures = Fixtures(
+        org=member.organization,
+        community=membership.community,
+        other_community=other_membership.community,
+        member=member,
+        other_member=other_member,
+        org_admin=org_admin,
+        chapter_head=chapter_head,
+        assistant=assistant,
+    )
+    extra: dict[str, int] = {}
+    for module in MODULES:
+        extra.update(module.objects(fixtures))
     return World(
-        ids={
+        ids=extra
+        | {
             "community": membership.community_id,
             "other_community": other_membership.community_id,
             "chapter": membership.community.chapter_id or 0,
@@ -67,25 +97,6 @@ def world(org_admin, chapter_head, assistant, member, other_member, outsider) ->
         },
     )
 
-
-@dataclass(frozen=True)
-class Row:
-    """A route (URL name, or API path), the world objects of its URL, the method, the status
-    each persona gets (in PERSONAS order) and, for API writes, a body ("@name" → world id)."""
-
-    route: str
-    kwargs: dict[str, str]
-    method: str
-    expected: tuple[int, ...]
-    body: dict[str, Any] | None = None
-
-
-PAGE = (200, 200, 200, 403, 403, 302)
-ADMIN_PAGE = (200, 403, 403, 403, 403, 302)
-HEAD_PAGE = (200, 200, 403, 403, 403, 302)
-OTHER = (200, 404, 404, 403, 403, 302)
-C, OC = {"community_id": "community"}, {"community_id": "other_community"}
-RESET_LINK = {"uidb64": "member", "token": "member"}
 
 CONSOLE: list[Row] = [
     Row("organizations:dashboard", {}, "get", PAGE),
@@ -212,9 +223,6 @@ PORTAL: list[Row] = [
     Row("portal:verify_email", {"token": "member"}, "post", (400,) * 6),
 ]
 
-M, OM = {"member_id": "member"}, {"member_id": "other_member"}
-API_READ = (200, 200, 200, 401, 401, 401)
-API_OTHER = (200, 404, 404, 401, 401, 401)
 API: list[Row] = [
     Row("/me", {}, "get", API_READ),
     Row("/chapters", {}, "get", API_READ),
@@ -356,6 +364,11 @@ API: list[Row] = [
         (204, 404, 404, 401, 401, 401),
     ),
 ]
+
+for _module in MODULES:
+    CONSOLE += _module.CONSOLE
+    PORTAL += _module.PORTAL
+    API += _module.API
 
 
 def _url(row: Row, world: World) -> str:

@@ -19,6 +19,9 @@ class AuditAction(models.TextChoices):
     LEAVE = "leave", _("Left")
     ISSUE_TOKEN = "issue_token", _("Issued an API token")
     REVOKE_TOKEN = "revoke_token", _("Revoked an API token")
+    MERGE = "merge", _("Merged")
+    UNMERGE = "unmerge", _("Unmerged")
+    IMPORT = "import", _("Imported")
 
 
 class AuditEntry(models.Model):

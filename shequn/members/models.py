@@ -57,6 +57,17 @@ class Member(TimeStampedModel):
     sort_key = models.CharField(
         _("sort key"), max_length=SORT_KEY_MAX_LENGTH, default="", editable=False
     )
+    # Identity merge: a member merged into another stays as this record (so an unmerge brings
+    # it back exactly); every list, count and search leaves out members with `merged_into`.
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        related_name="merged_members",
+        null=True,
+        blank=True,
+        editable=False,
+        verbose_name=_("merged into"),
+    )
 
     class Meta:
         verbose_name = _("member")
@@ -81,6 +92,11 @@ class Channel(models.TextChoices):
     TELEGRAM = "telegram", _("Telegram")
     EMAIL = "email", _("Email")
     PHONE = "phone", _("Phone")
+    QQ = "qq", _("QQ")
+    FEISHU = "feishu", _("Feishu")
+    DINGTALK = "dingtalk", _("DingTalk")
+    DISCORD = "discord", _("Discord")
+    SLACK = "slack", _("Slack")
 
 
 class Identity(TimeStampedModel):
@@ -102,6 +118,15 @@ class Identity(TimeStampedModel):
     )
     # When the person proved they own it (an email's verification link); None: not proven.
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True, editable=False)
+    # What the channel tells about the person (the matching signals of identity merge).
+    username = models.CharField(_("username"), max_length=64, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)  # E.164 when known
+    avatar_url = models.URLField(_("avatar URL"), max_length=500, blank=True)
+    # WeChat's unionid: the same person across WeChat and WeCom (external contact) accounts.
+    union_id = models.CharField(_("WeChat unionid"), max_length=64, blank=True)
+    # The channel's profile as it came (kept whole; what we read from it is in the fields).
+    raw_profile = models.JSONField(_("raw profile"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("identity")
@@ -112,6 +137,13 @@ class Identity(TimeStampedModel):
                 fields=["organization", "channel", "external_id"],
                 name="identity_unique_per_org_channel",
             ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "phone"], name="identity_org_phone"),
+            models.Index(fields=["organization", "email"], name="identity_org_email"),
+            models.Index(fields=["organization", "username"], name="identity_org_username"),
+            models.Index(fields=["organization", "union_id"], name="identity_org_unionid"),
+            models.Index(fields=["member"], name="identity_member"),
         ]
 
     def __str__(self) -> str:

@@ -24,6 +24,11 @@ class Organization(TimeStampedModel):
     name = models.CharField(_("name"), max_length=NAME_MAX_LENGTH)
     slug = models.SlugField(_("slug"), max_length=SLUG_MAX_LENGTH, unique=True)
     intro = models.TextField(_("introduction"), blank=True)
+    # Activity times written without an offset are read in this zone (docs/activities.md).
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    # Identity merge: merge at once when two members share a phone, an email or a WeChat
+    # unionid (exact matches only); off by default, every suggestion waits for review.
+    auto_merge_exact = models.BooleanField(_("merge exact matches automatically"), default=False)
 
     class Meta:
         verbose_name = _("organisation")
