@@ -101,8 +101,13 @@ def test_member_signup_stores_e164(client, community, settings):
 @pytest.mark.django_db(transaction=True)
 def test_the_data_migration_normalises_existing_phones():
     executor = MigrationExecutor(connection)
-    executor.migrate([("members", "0005_email_verification")])
-    apps = executor.loader.project_state([("members", "0005_email_verification")]).apps
+    # Organisations as they were then too: later columns (NOT NULL) would refuse the old rows.
+    then = [
+        ("members", "0005_email_verification"),
+        ("organizations", "0004_lifecycle_old_slugs_case_insensitive"),
+    ]
+    executor.migrate(then)
+    apps = executor.loader.project_state(then).apps
     organization = apps.get_model("organizations", "Organization").objects.create(
         name="组织", slug="org-m"
     )
