@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from shequn.core.models import TimeStampedModel
+from shequn.imports.storage import private_storage
 from shequn.organizations.models import Community, Organization
 
 
@@ -60,7 +61,8 @@ class ImportJob(TimeStampedModel):
         blank=True,
         verbose_name=_("imported by"),
     )
-    file = models.FileField(_("file"), upload_to="imports/files/")
+    # Private files (shequn/imports/storage.py): never under the public /media/.
+    file = models.FileField(_("file"), upload_to="imports/files/", storage=private_storage)
     original_name = models.CharField(_("file name"), max_length=255)
     size = models.PositiveBigIntegerField(_("size in bytes"), default=0)
     # Member imports: the column mapping confirmed in the preview ({"name": "姓名", …}).
@@ -73,7 +75,9 @@ class ImportJob(TimeStampedModel):
     rows_new = models.PositiveIntegerField(_("new"), default=0)
     rows_duplicate = models.PositiveIntegerField(_("duplicates"), default=0)
     rows_rejected = models.PositiveIntegerField(_("rejected"), default=0)
-    rejects_file = models.FileField(_("rejected rows"), upload_to="imports/rejects/", blank=True)
+    rejects_file = models.FileField(
+        _("rejected rows"), upload_to="imports/rejects/", blank=True, storage=private_storage
+    )
     # Why the job stopped early (a cut-off file, an unreadable format), in the operator's words.
     error = models.TextField(_("error"), blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)

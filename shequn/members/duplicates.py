@@ -1,4 +1,7 @@
-"""The member a "duplicate_member" ValidationError names, for the console to offer instead."""
+"""The member a "duplicate_member" ValidationError names, for the console to offer instead.
+
+A merged member is never offered: the error names the member it was merged into instead.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 
 from shequn.members.models import Member
-from shequn.members.selectors import get_member_for_user
+from shequn.members.selectors import get_member_for_user, resolve_merged_member_id
 
 if TYPE_CHECKING:
     from shequn.accounts.selectors import OperatorScope
@@ -34,6 +37,6 @@ def get_duplicate_member_for_user(*, actor: OperatorScope, error: ValidationErro
     if member_id is None:
         return None
     try:
-        return get_member_for_user(actor=actor, member_id=member_id)
+        return get_member_for_user(actor=actor, member_id=resolve_merged_member_id(member_id))
     except Http404:
         return None

@@ -339,3 +339,177 @@ class MemberNameGram(models.Model):
 
     def __str__(self) -> str:
         return self.gram
+
+
+class MergeReason(models.TextChoices):
+    """The evidence codes of a merge suggestion (shequn.members.merge_suggestions)."""
+
+    PHONE = "phone", _("Same phone number")
+    EMAIL = "email", _("Same email")
+    UNION_ID = "union_id", _("Same WeChat unionid")
+    USERNAME = "username", _("Same username on two channels")
+    NAME = "name", _("Same name in one chapter")
+    PINYIN = "pinyin", _("Same name in pinyin in one chapter")
+
+
+class MergeSuggestionStatus(models.TextChoices):
+    OPEN = "open", pgettext_lazy("merge suggestion status", "Open")
+    ACCEPTED = "accepted", pgettext_lazy("merge suggestion status", "Accepted")
+    REJECTED = "rejected", pgettext_lazy("merge suggestion status", "Rejected")
+
+
+class MergeSuggestion(models.Model):
+    """Two members who may be one person: a confidence and the evidence, for review.
+
+    One row per pair (member_a < member_b), whatever its status: a rejected pair keeps its row,
+    so finding suggestions again never brings it back (shequn.members.merge_suggestions).
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organisation")
+    )
+    member_a = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="+", verbose_name=_("member")
+    )
+    member_b = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="+", verbose_name=_("other member")
+    )
+    confidence = models.FloatField(_("confidence"))
+    # [{"code": MergeReason, "params": {...}}, …], strongest first; shown in words.
+    evidence = models.JSONField(_("evidence"), default=list)
+    # ",phone,email," — the codes of `evidence`, for the reason filter of the queue.
+    reason_codes = models.CharField(_("reasons"), max_length=100, default="", editable=False)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=MergeSuggestionStatus.choices,
+        default=MergeSuggestionStatus.OPEN,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("found at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("merge suggestion")
+        verbose_name_plural = _("merge suggestions")
+        ordering = ["-confidence", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member_a", "member_b"], name="merge_suggestion_unique_pair"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(member_a__lt=models.F("member_b")),
+                name="merge_suggestion_ordered_pair",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "status", "-confidence", "id"],
+                name="merge_suggestion_queue",
+            ),
+            models.Index(fields=["member_b"], name="merge_suggestion_member_b"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_a_id} ~ {self.member_b_id} ({self.confidence:.0%})"
+
+
+class Merge(models.Model):
+    """One member (`source`) merged into another (`target`), with what an unmerge needs.
+
+    The source stays as a record (`Member.merged_into`); the rows moved to the target are listed
+    in MergeMove; `target_before` and `memberships` keep what the target's rows looked like.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organisation")
+    )
+    source = models.ForeignKey(
+        Member,
+        on_delete=models.CASCADE,
+        related_name="merges_as_source",
+        verbose_name=_("merged member"),
+    )
+    target = models.ForeignKey(
+        Member,
+        on_delete=models.CASCADE,
+        related_name="merges_as_target",
+        verbose_name=_("surviving member"),
+    )
+    suggestion = models.ForeignKey(
+        MergeSuggestion,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="merges",
+        verbose_name=_("suggestion"),
+    )
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("merged by"),
+    )
+    merged_at = models.DateTimeField(_("merged at"))
+    unmerged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("unmerged by"),
+    )
+    unmerged_at = models.DateTimeField(_("unmerged at"), null=True, blank=True)
+    # The target's fields the merge changed, as they were ({"notes": …, "phone": …, …}) and
+    # the source's ({"user": …}).
+    target_before = models.JSONField(_("surviving member before"), default=dict)
+    source_before = models.JSONField(_("merged member before"), default=dict)
+    # Communities both were in: {"kept": {membership id: old values}, "removed": [source rows]}.
+    memberships = models.JSONField(_("shared memberships"), default=dict)
+
+    class Meta:
+        verbose_name = _("merge")
+        verbose_name_plural = _("merges")
+        ordering = ["-merged_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "-merged_at", "-id"], name="merge_org_time"),
+            models.Index(fields=["target", "unmerged_at"], name="merge_target"),
+            models.Index(fields=["source", "unmerged_at"], name="merge_source"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} → {self.target_id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.unmerged_at is None
+
+
+class MergeMove(models.Model):
+    """One row a merge moved from the source to the target (model, its member field, its id)."""
+
+    id = models.BigAutoField(primary_key=True)
+    merge = models.ForeignKey(
+        Merge, on_delete=models.CASCADE, related_name="moves", verbose_name=_("merge")
+    )
+    model = models.CharField(_("model"), max_length=100)  # "app_label.model_name"
+    field = models.CharField(_("field"), max_length=100)
+    object_id = models.CharField(_("object id"), max_length=64)  # any primary key type
+
+    class Meta:
+        verbose_name = _("moved row")
+        verbose_name_plural = _("moved rows")
+        indexes = [models.Index(fields=["merge", "model", "field"], name="merge_move_merge")]
+
+    def __str__(self) -> str:
+        return f"{self.model}.{self.field} #{self.object_id}"

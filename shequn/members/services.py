@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from shequn.activity.services import record_membership_activity
 from shequn.audit.models import AuditAction
 from shequn.audit.services import diff, record_audit, snapshot
 from shequn.core.collation import sort_key_for
@@ -399,7 +400,11 @@ def add_membership(
         raise ValidationError({"role": _("Unknown role.")}, code="invalid_role")
     if source not in MembershipSource.values:
         raise ValidationError({"source": _("Unknown source.")}, code="invalid_source")
-    community = Community.objects.select_for_update().get(pk=community.pk)
+    community = (
+        Community.objects.select_for_update(of=("self",))
+        .select_related("organization")
+        .get(pk=community.pk)
+    )
     existing = Membership.objects.select_for_update().filter(member=member, community=community)
     membership = existing.first()
     if membership is not None and membership.status == MembershipStatus.ACTIVE:
@@ -451,6 +456,10 @@ def add_membership(
         action = AuditAction.JOIN
         changes = diff(before, snapshot(membership, MEMBERSHIP_FIELDS))
     count_membership(community_id=community.pk, member_id=member.pk, delta=1)
+    membership.member, membership.community = member, community
+    record_membership_activity(
+        membership=membership, organization=community.organization, kind="join", at=now
+    )
     record_audit(
         actor=actor,
         action=action,
@@ -515,14 +524,20 @@ def end_membership(
             actor.can_manage_members_of(membership.community_id, membership.community.chapter_id)
         )
     membership = (
-        Membership.objects.select_for_update().select_related("community").get(pk=membership.pk)
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("community__organization", "member")
+        .get(pk=membership.pk)
     )
     if membership.status != MembershipStatus.ACTIVE:
         raise ValidationError(_("This membership has already ended."), code="already_ended")
     old = membership.status
-    membership.status, membership.left_at = status, timezone.now()
+    now = timezone.now()
+    membership.status, membership.left_at = status, now
     membership.save(update_fields=["status", "left_at", "updated_at"])
     count_membership(community_id=membership.community_id, member_id=membership.member_id, delta=-1)
+    record_membership_activity(
+        membership=membership, organization=membership.community.organization, kind="leave", at=now
+    )
     record_audit(
         actor=actor,
         action=AuditAction.LEAVE,

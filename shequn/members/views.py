@@ -18,6 +18,7 @@ from shequn.core.pagination import get_window
 from shequn.members.duplicates import get_duplicate_member_for_user
 from shequn.members.forms import IdentityForm, MemberFilterForm, MemberForm
 from shequn.members.selectors import (
+    MemberMerged,
     get_identity_for_user,
     get_member_for_user,
     get_member_profile,
@@ -73,7 +74,11 @@ def _render_detail(
 
 @operator_required
 def member_detail(request: OperatorRequest, member_id: int) -> HttpResponse:
-    return _render_detail(request, member_id)
+    try:
+        return _render_detail(request, member_id)
+    except MemberMerged as merged:  # a merged member's page: the member it lives on in
+        messages.info(request, _("This member was merged into the member shown here."))
+        return redirect("members:detail", member_id=merged.survivor_id)
 
 
 @operator_required
