@@ -102,6 +102,13 @@ class Activity(models.Model):
             models.Index(fields=["member", "occurred_at", "id"], name="activity_member_time"),
             # The organisation's stream (the API without filters, activity per day).
             models.Index(fields=["organization", "occurred_at", "id"], name="activity_org_time"),
+            # Joins and leaves only (a small part of the table): the membership effects of
+            # ingestion and the members of a community on a past day (shequn.activity.history).
+            models.Index(
+                fields=["community", "member", "occurred_at"],
+                name="activity_membership_history",
+                condition=models.Q(kind__in=["join", "leave"]),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -82,7 +82,7 @@ class ActivityOut(Schema):
 
     @staticmethod
     def resolve_community_slug(obj: Activity) -> str | None:
-        return obj.community.slug if obj.community_id is not None else None
+        return obj.community.slug if obj.community is not None else None
 
     @staticmethod
     def resolve_member_name(obj: Activity) -> str:

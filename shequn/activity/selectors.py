@@ -101,7 +101,7 @@ class ActivityPage:
     items: list[Activity]
     next_cursor: str | None
 
-    def __iter__(self) -> Iterator[Activity]:  # type: ignore[override]
+    def __iter__(self) -> Iterator[Activity]:
         return iter(self.items)
 
     def __len__(self) -> int:
@@ -212,8 +212,8 @@ def _scoped_stream(actor: OperatorScope, qs: QuerySet[Activity], limit: int) -> 
     sql_parts: list[str] = []
     params: list[Any] = []
     for number, community_id in enumerate(community_ids):
-        part = qs.filter(community_id=community_id).order_by(*ORDERING)
-        part = part.values_list("occurred_at", "id")[: limit + 1]
+        ordered = qs.filter(community_id=community_id).order_by(*ORDERING)
+        part = ordered.values_list("occurred_at", "id")[: limit + 1]
         sql, part_params = part.query.get_compiler(using=part.db).as_sql()
         sql_parts.append(f"SELECT * FROM ({sql}) AS p{number}")  # noqa: S608 (compiled SQL)
         params.extend(part_params)

@@ -476,16 +476,16 @@ class _TelegramMapper:
             if not isinstance(actor, str) or not actor:
                 self.feeder.reject(ref, _("The message has no account (actor_id)."), message)
                 return
-            properties = {"via": "link"}
+            joined: dict[str, Any] = {"via": "link"}
             if message.get("inviter"):
-                properties["inviter"] = message["inviter"]
+                joined["inviter"] = message["inviter"]
             self.feeder.add(
                 base
                 | {
                     "id": self.id_of(mid),
                     "kind": "join",
                     "actor": {"external_id": actor, "display_name": message.get("actor")},
-                    "properties": properties,
+                    "properties": joined,
                 },
                 ref,
                 message,

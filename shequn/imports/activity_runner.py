@@ -77,7 +77,7 @@ def _run(job: ImportJob) -> None:
 
     try:
         state = import_activity_file(
-            path=Path(private_storage().path(job.file.name)),
+            path=Path(private_storage().path(job.file.name or "")),
             organization=job.organization,
             actor=actor,
             rejects=rejects,

@@ -18,7 +18,7 @@ from shequn.organizations.models import Community, CommunityStatus
 from shequn.organizations.selectors import list_communities
 
 
-def check_activity_upload(file: UploadedFile) -> str:
+def check_activity_upload(file: UploadedFile[bytes]) -> str:
     """The format of an uploaded activity file; ValidationError when it cannot be imported
     (empty, too big, not JSON Lines nor a Telegram export)."""
     limit = upload_max_bytes()
@@ -64,8 +64,8 @@ class ActivityUploadForm(forms.Form):
         assert isinstance(field, forms.ModelChoiceField)
         field.queryset = list_communities(actor=actor, status=CommunityStatus.ACTIVE)
 
-    def clean_file(self) -> UploadedFile:
-        file: UploadedFile = self.cleaned_data["file"]
+    def clean_file(self) -> UploadedFile[bytes]:
+        file: UploadedFile[bytes] = self.cleaned_data["file"]
         self.format = check_activity_upload(file)
         return file
 

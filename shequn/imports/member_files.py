@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from shequn.imports.models import ImportFormat
 from shequn.members.models import Channel
@@ -531,6 +531,3 @@ def _preview(reader: RowReader) -> Preview:
         delimiter=reader.delimiter,
         suggestion=suggestion,
     )
-
-
-FORMAT_NAMES = {ImportFormat.CSV: gettext_lazy("CSV"), ImportFormat.XLSX: gettext_lazy("Excel")}

@@ -14,9 +14,14 @@ from django.core.files.storage import FileSystemStorage
 
 
 def private_root() -> Path:
-    """The directory of private files (read at every use, so tests may point it elsewhere)."""
+    """The directory of private files, read at every use: `SHEQUN_PRIVATE_ROOT`, else
+    `VAR_DIR/private`; in tests, next to the test's own MEDIA_ROOT (a fresh tmp_path)."""
     configured = getattr(settings, "SHEQUN_PRIVATE_ROOT", None)
-    return Path(configured) if configured else Path(settings.VAR_DIR) / "private"
+    if configured:
+        return Path(configured)
+    if getattr(settings, "TESTING", False):
+        return Path(settings.MEDIA_ROOT).parent / "private"
+    return Path(settings.VAR_DIR) / "private"
 
 
 class PrivateStorage(FileSystemStorage):

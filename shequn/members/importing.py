@@ -14,7 +14,7 @@
    one member;
 3. the row's accounts become identities (channel columns, and its phone and email on the
    phone and email channels), added to new and matched members alike unless the account is
-   already known;
+   already known (or is the phone or email on another member's record);
 4. a row with a community becomes a `join` activity through
    `shequn.activity.services.ingest_activities` at the joined date (default: the import's
    start), which opens the membership at that time and keeps the counters; a member already

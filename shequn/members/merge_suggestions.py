@@ -48,8 +48,10 @@ SIGNAL_CONFIDENCE = {
     MergeReason.NAME: 0.35,  # the same name in one chapter: namesakes are common
     MergeReason.PINYIN: 0.2,  # the same reading (王伟 / Wang Wei / 汪薇)
 }
-# A username shared by more than two members is a common handle: weak evidence only.
+# A username shared by more than three members (one person has at most a few accounts) is a
+# common handle: weak evidence only.
 COMMON_USERNAME_CONFIDENCE = 0.5
+MAX_USERNAME_SHARERS = 3
 # The default of "accept all above" and the bar of the benchmark (bench/merge.py): every strong
 # signal and a username on two channels are above it; names alone never are.
 ACCEPT_THRESHOLD = 0.8
@@ -157,7 +159,7 @@ def find_candidates(organization_id: int) -> list[Candidate]:
             continue
         confidence = (
             SIGNAL_CONFIDENCE[MergeReason.USERNAME]
-            if len(channels) == 2
+            if len(channels) <= MAX_USERNAME_SHARERS
             else COMMON_USERNAME_CONFIDENCE
         )
         for a, b in _pairs(channels):
@@ -169,8 +171,8 @@ def find_candidates(organization_id: int) -> list[Candidate]:
             )
     candidates = []
     for (a, b), reasons in found.items():
-        if set(reasons) == {MergeReason.PINYIN, MergeReason.NAME}:
-            reasons.pop(MergeReason.PINYIN)  # the same characters read the same: one signal
+        if MergeReason.NAME in reasons:
+            reasons.pop(MergeReason.PINYIN, None)  # the same characters read the same
         doubt = 1.0
         for confidence, _params in reasons.values():
             doubt *= 1 - confidence

@@ -294,7 +294,7 @@ def _apply(merge: Merge) -> None:
     # Suggestions of the merged member are stale: finding again proposes the survivor's.
     MergeSuggestion.objects.filter(
         Q(member_a_id=source.pk) | Q(member_b_id=source.pk), status=MergeSuggestionStatus.OPEN
-    ).delete()
+    ).exclude(pk=merge.suggestion_id).delete()
 
 
 def _identity_fields(model: type[models.Model]) -> list[str]:

@@ -7,6 +7,8 @@ form again with its errors (200) and queues nothing.
 
 from __future__ import annotations
 
+from typing import Any
+
 from shequn.imports.models import ImportFormat, ImportJob, ImportKind, ImportStatus
 from tests.matrix.common import OTHER, PAGE, Fixtures, Row
 
@@ -25,7 +27,7 @@ PORTAL: list[Row] = []
 API: list[Row] = []
 
 
-def _pending_job(fixtures: Fixtures, community: object) -> int:
+def _pending_job(fixtures: Fixtures, community: Any) -> int:
     # A job row only: the preview says its file cannot be read, which is all these rows need.
     job = ImportJob.objects.create(
         organization=fixtures.org,

@@ -13,7 +13,7 @@ DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(autouse=True)
-def _private_root(settings, tmp_path: Path) -> Path:
+def private_root(settings, tmp_path: Path) -> Path:
     settings.SHEQUN_PRIVATE_ROOT = tmp_path / "private"
     return tmp_path / "private"
 

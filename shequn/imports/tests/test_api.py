@@ -16,7 +16,12 @@ def upload(name: str, content: bytes | None = None) -> SimpleUploadedFile:
 
 
 def test_upload_status_rejects_and_list(
-    org, community, org_admin, api_client_as, huey_immediate, django_capture_on_commit_callbacks,
+    org,
+    community,
+    org_admin,
+    api_client_as,
+    huey_immediate,
+    django_capture_on_commit_callbacks,
     django_assert_num_queries,
 ):
     client = api_client_as("org_admin")
@@ -28,13 +33,35 @@ def test_upload_status_rejects_and_list(
     job_id = response.json()["id"]
     assert response.json()["status"] == "queued"
     status = client.get(f"{URL}/{job_id}").json()
-    assert {k: status[k] for k in (
-        "kind", "format", "status", "file_name", "community_id", "created_by", "rows_read",
-        "rows_new", "rows_duplicate", "rows_rejected", "error", "rejects_url")} == {
-        "kind": "activities", "format": "telegram", "status": "done",
-        "file_name": "telegram_export.json", "community_id": community.pk,
-        "created_by": "admin", "rows_read": 16, "rows_new": 13, "rows_duplicate": 0,
-        "rows_rejected": 4, "error": "", "rejects_url": f"{URL}/{job_id}/rejects",
+    assert {
+        k: status[k]
+        for k in (
+            "kind",
+            "format",
+            "status",
+            "file_name",
+            "community_id",
+            "created_by",
+            "rows_read",
+            "rows_new",
+            "rows_duplicate",
+            "rows_rejected",
+            "error",
+            "rejects_url",
+        )
+    } == {
+        "kind": "activities",
+        "format": "telegram",
+        "status": "done",
+        "file_name": "telegram_export.json",
+        "community_id": community.pk,
+        "created_by": "admin",
+        "rows_read": 16,
+        "rows_new": 13,
+        "rows_duplicate": 0,
+        "rows_rejected": 4,
+        "error": "",
+        "rejects_url": f"{URL}/{job_id}/rejects",
     }
     rejects = client.get(status["rejects_url"])
     assert rejects.status_code == 200
@@ -48,7 +75,7 @@ def test_upload_status_rejects_and_list(
 
 
 def test_bad_uploads_are_problems_and_store_nothing(
-    org, community, org_admin, api_client_as, settings, _private_root
+    org, community, org_admin, api_client_as, settings, private_root
 ):
     client = api_client_as("org_admin")
     cases = [
@@ -69,7 +96,7 @@ def test_bad_uploads_are_problems_and_store_nothing(
     assert big.status_code == 413
     assert big["Content-Type"].startswith("application/problem+json")
     assert ImportJob.objects.count() == 0
-    assert not _private_root.exists() or not any(p.is_file() for p in _private_root.rglob("*"))
+    assert not private_root.exists() or not any(p.is_file() for p in private_root.rglob("*"))
 
 
 def test_scope_of_the_api(org, community, other_community, chapter_head, org_admin, api_client_as):
@@ -107,8 +134,6 @@ def test_member_import_through_the_api(org, community, org_admin, api_client_as)
     )
     assert bad.status_code == 422
     assert bad.json()["errors"][0]["loc"] == ["body", "mapping"]
-    not_json = client.post(
-        URL, {"file": upload("m.csv", csv), "kind": "members", "mapping": "[1]"}
-    )
+    not_json = client.post(URL, {"file": upload("m.csv", csv), "kind": "members", "mapping": "[1]"})
     assert not_json.status_code == 422
     assert ImportJob.objects.count() == 1

@@ -6,6 +6,7 @@ import json
 import shutil
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -13,8 +14,8 @@ from django.core.management.base import CommandError
 from django.utils import translation
 
 from shequn.activity.models import Activity
-from shequn.members.models import Identity, Member, Membership, MembershipStatus
 from shequn.imports.tests.conftest import DATA
+from shequn.members.models import Identity, Member, Membership, MembershipStatus
 
 
 def run(*args: str) -> str:
@@ -31,14 +32,17 @@ def fail(*args: str) -> str:
     return str(info.value)
 
 
-def rejects_of(path: Path) -> list[dict[str, object]]:
+def rejects_of(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
 def summary(output: str) -> dict[str, str]:
     lines = [line.strip() for line in output.splitlines() if ": " in line]
-    return dict(line.split(": ", 1) for line in lines if line.split(": ")[0] in {
-        "Read", "New", "Duplicate", "Rejected", "Skipped"})
+    return dict(
+        line.split(": ", 1)
+        for line in lines
+        if line.split(": ")[0] in {"Read", "New", "Duplicate", "Rejected", "Skipped"}
+    )
 
 
 @pytest.fixture
@@ -55,7 +59,12 @@ def test_json_lines_keeps_good_rows_and_writes_every_bad_one(org, community, jso
     rejects = tmp_path / "bad.jsonl"
     output = run(str(jsonl), "--rejects", str(rejects))
     assert summary(output) == {
-        "Read": "8", "New": "4", "Duplicate": "1", "Rejected": "2", "Skipped": "1"}
+        "Read": "8",
+        "New": "4",
+        "Duplicate": "1",
+        "Rejected": "2",
+        "Skipped": "1",
+    }
     assert sorted(Activity.objects.values_list("external_id", "kind", "community__slug")) == [
         ("web-1", "message", "sh-salon"),
         ("web-2", "reply", "sh-salon"),
@@ -96,22 +105,41 @@ def test_json_lines_cut_off_keeps_what_came_before_and_fails(org, community, tmp
     offset = path.read_bytes().rindex(b"\n") + 1
     assert f"byte offset {offset}" in message
     assert sorted(Activity.objects.values_list("external_id", flat=True)) == [
-        "web-1", "web-2", "web-5"]
+        "web-1",
+        "web-2",
+        "web-5",
+    ]
 
 
 def test_telegram_export(org, community, telegram, tmp_path):
     rejects = tmp_path / "bad.jsonl"
     output = run(str(telegram), "--community", "sh-salon", "--rejects", str(rejects))
     assert summary(output) == {
-        "Read": "16", "New": "13", "Duplicate": "0", "Rejected": "4", "Skipped": "2"}
+        "Read": "16",
+        "New": "13",
+        "Duplicate": "0",
+        "Rejected": "4",
+        "Skipped": "2",
+    }
     rows = {a.external_id: a for a in Activity.objects.select_related("member", "identity")}
     chat = "tg-1234567"
-    assert sorted(rows) == sorted([
-        f"{chat}-2", f"{chat}-3", f"{chat}-4-join-user1003", f"{chat}-5",
-        f"{chat}-6", f"{chat}-6-reaction-user1002-👍", f"{chat}-6-reaction-user1004-👍",
-        f"{chat}-8", f"{chat}-9", f"{chat}-10", f"{chat}-12-leave-user1004",
-        f"{chat}-13-leave-user1003", f"{chat}-14",
-    ])
+    assert sorted(rows) == sorted(
+        [
+            f"{chat}-2",
+            f"{chat}-3",
+            f"{chat}-4-join-user1003",
+            f"{chat}-5",
+            f"{chat}-6",
+            f"{chat}-6-reaction-user1002-👍",
+            f"{chat}-6-reaction-user1004-👍",
+            f"{chat}-8",
+            f"{chat}-9",
+            f"{chat}-10",
+            f"{chat}-12-leave-user1004",
+            f"{chat}-13-leave-user1003",
+            f"{chat}-14",
+        ]
+    )
     assert {a.channel for a in rows.values()} == {"telegram"}
     assert all(a.community_id == community.pk for a in rows.values())
     first, reply = rows[f"{chat}-2"], rows[f"{chat}-3"]
@@ -119,19 +147,30 @@ def test_telegram_export(org, community, telegram, tmp_path):
     assert first.occurred_at.isoformat() == "2026-06-01T00:00:00+00:00"
     # Text as an array of strings and entities; an edited reply, stored once.
     assert (reply.kind, reply.reply_to, reply.text) == (
-        "reply", f"{chat}-2", "请看 https://example.com/salon 谢谢 王老师")
+        "reply",
+        f"{chat}-2",
+        "请看 https://example.com/salon 谢谢 王老师",
+    )
     assert reply.properties == {"edited_at": "2026-06-01T08:10:00"}
     # Reactions: named ones are activities, every count is on the message.
     assert rows[f"{chat}-6"].properties == {"reactions": {"👍": 3, "❤": 2}}
     like = rows[f"{chat}-6-reaction-user1002-👍"]
     assert (like.kind, like.reply_to, like.text, like.member.display_name) == (
-        "reaction", f"{chat}-6", "👍", "李娜")
-    assert rows[f"{chat}-14"].identity.external_id == "channel500"
+        "reaction",
+        f"{chat}-6",
+        "👍",
+        "李娜",
+    )
+    channel_post = rows[f"{chat}-14"].identity
+    assert channel_post is not None
+    assert channel_post.external_id == "channel500"
     assert rows[f"{chat}-10"].properties == {"media_type": "sticker"}
     # Joins and leaves, and the memberships they made.
     assert rows[f"{chat}-4-join-user1003"].properties == {"invited_by": "user1001"}
     assert rows[f"{chat}-12-leave-user1004"].properties == {
-        "removed": True, "removed_by": "user1001"}
+        "removed": True,
+        "removed_by": "user1001",
+    }
     assert rows[f"{chat}-13-leave-user1003"].properties == {"removed": False}
     memberships = {
         m.member.display_name: m.status

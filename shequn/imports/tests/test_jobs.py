@@ -36,19 +36,27 @@ def _job(org, community, *, status=ImportStatus.QUEUED, actor=None, name="telegr
 
 
 def test_create_stores_privately_audits_and_enqueues_on_commit(
-    org, community, org_admin, scope_of, _private_root, django_capture_on_commit_callbacks
+    org, community, org_admin, scope_of, private_root, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks() as callbacks:
         job = _job(org, community, actor=scope_of(org_admin))
     assert len(callbacks) == 1
-    stored = Path(_private_root) / job.file.name
+    stored = Path(private_root) / job.file.name
     assert stored.read_bytes() == (DATA / "telegram_export.json").read_bytes()
-    assert job.file.name.startswith("imports/files/") and job.file.name.endswith(".json")
+    assert job.file.name.startswith("imports/files/")
+    assert job.file.name.endswith(".json")
     assert (job.original_name, job.size, job.created_by) == (
-        "result.json", stored.stat().st_size, org_admin.user)
+        "result.json",
+        stored.stat().st_size,
+        org_admin.user,
+    )
     entry = AuditEntry.objects.get(object_type="importjob")
     assert (entry.action, entry.object_id, entry.community_id, entry.actor_id) == (
-        "import", str(job.pk), community.pk, org_admin.user.pk)
+        "import",
+        str(job.pk),
+        community.pk,
+        org_admin.user.pk,
+    )
 
 
 def test_a_pending_job_is_not_enqueued(org, community, django_capture_on_commit_callbacks):
@@ -64,7 +72,8 @@ def test_run_through_huey(org, community, huey_immediate, django_capture_on_comm
     assert job.status == ImportStatus.DONE
     assert (job.rows_read, job.rows_new, job.rows_duplicate, job.rows_rejected) == (16, 13, 0, 4)
     assert job.bytes_read == job.size
-    assert job.started_at is not None and job.finished_at >= job.started_at
+    assert job.started_at is not None
+    assert job.finished_at >= job.started_at
     assert job.rejects_file.name.startswith("imports/rejects/")
     assert job.rejects_file.open("rb").read().count(b"\n") == 4
     assert Activity.objects.count() == 13
@@ -135,9 +144,9 @@ def test_sweeper_requeues_stalled_jobs_only(org, community, huey_immediate, sett
     done = _job(org, community)
     ImportJob.objects.filter(pk=done.pk).update(status=ImportStatus.DONE)
     long_ago = timezone.now() - datetime.timedelta(minutes=10)
-    ImportJob.objects.filter(
-        pk__in=[stalled_running.pk, stalled_queued.pk, done.pk]
-    ).update(updated_at=long_ago)
+    ImportJob.objects.filter(pk__in=[stalled_running.pk, stalled_queued.pk, done.pk]).update(
+        updated_at=long_ago
+    )
 
     assert tasks.requeue_stalled_imports.call_local() == 2
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import io
 import zipfile
+from collections.abc import Sequence
 
 import pytest
 from django.utils import translation
@@ -23,13 +24,13 @@ from shequn.imports.member_files import (
 ROWS = "姓名,手机号,邮箱,微信号\n王伟,138 1234 5678,Wang@Example.com,wx-wang\n李娜,13900001111,,\n"
 
 
-def xlsx(rows: list[list[object]], *, title: str = "成员") -> bytes:
+def xlsx(rows: Sequence[Sequence[object]], *, title: str = "成员") -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
     sheet.title = title
     for row in rows:
-        sheet.append(row)
+        sheet.append(list(row))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

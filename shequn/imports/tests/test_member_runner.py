@@ -74,6 +74,7 @@ def start(
 
 
 def rejects_of(job: ImportJob) -> list[dict[str, Any]]:
+    assert job.rejects_file.name
     with private_storage().open(job.rejects_file.name) as file:
         return [json.loads(line) for line in file.read().decode().splitlines()]
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from shequn.activity.models import Activity
 from shequn.imports.models import ImportFormat, ImportJob, ImportKind, ImportStatus
 from shequn.imports.services import create_import_job
+from shequn.imports.storage import private_storage
 from shequn.imports.tests.conftest import DATA
 
 
@@ -36,7 +38,11 @@ def test_upload_runs_the_job_and_the_page_shows_the_summary(
     assert response.status_code == 302
     assert response["Location"] == reverse("imports:detail", kwargs={"job_id": job.pk})
     assert (job.kind, job.format, job.status, job.community) == (
-        ImportKind.ACTIVITIES, ImportFormat.TELEGRAM, ImportStatus.DONE, community)
+        ImportKind.ACTIVITIES,
+        ImportFormat.TELEGRAM,
+        ImportStatus.DONE,
+        community,
+    )
     assert job.options == {"language": "en"}
     page = client.get(response["Location"]).content.decode()
     assert "result" not in page or "telegram_export.json" in page
@@ -47,7 +53,9 @@ def test_upload_runs_the_job_and_the_page_shows_the_summary(
     assert partial.status_code == 200
     body = partial.content.decode()
     assert body.lstrip().startswith('<section id="import-progress"')
-    assert "<dd>13</dd>" in body and "<dd>4</dd>" in body and "hx-trigger" not in body
+    assert "<dd>13</dd>" in body
+    assert "<dd>4</dd>" in body
+    assert "hx-trigger" not in body
     rejects = client.get(reverse("imports:rejects", kwargs={"job_id": job.pk}))
     assert rejects.status_code == 200
     assert rejects["Content-Disposition"] == f'attachment; filename="rejects-{job.pk}.jsonl"'
@@ -56,12 +64,18 @@ def test_upload_runs_the_job_and_the_page_shows_the_summary(
 
 def test_a_queued_job_polls_its_progress(org, community, org_admin, client_as, scope_of):
     job = create_import_job(
-        actor=scope_of(org_admin), organization=org, kind=ImportKind.ACTIVITIES,
-        format=ImportFormat.JSONL, uploaded_file=upload("activities.jsonl"), community=None,
+        actor=scope_of(org_admin),
+        organization=org,
+        kind=ImportKind.ACTIVITIES,
+        format=ImportFormat.JSONL,
+        uploaded_file=upload("activities.jsonl"),
+        community=None,
     )
-    body = client_as("org_admin").get(
-        reverse("imports:progress", kwargs={"job_id": job.pk})
-    ).content.decode()
+    body = (
+        client_as("org_admin")
+        .get(reverse("imports:progress", kwargs={"job_id": job.pk}))
+        .content.decode()
+    )
     assert f'hx-get="{reverse("imports:progress", kwargs={"job_id": job.pk})}"' in body
     assert 'hx-trigger="every 1s"' in body
     assert 'value="0"' in body
@@ -77,17 +91,19 @@ def test_a_queued_job_polls_its_progress(org, community, org_admin, client_as, s
     ],
 )
 def test_bad_uploads_store_nothing(
-    org, community, org_admin, client_as, settings, _private_root, name, content, message
+    org, community, org_admin, client_as, settings, private_root, name, content, message
 ):
     settings.SHEQUN_IMPORT_UPLOAD_MAX_BYTES = 100
-    file = SimpleUploadedFile(name, (DATA / "not_json.txt").read_bytes() if content is None else content)
+    file = SimpleUploadedFile(
+        name, (DATA / "not_json.txt").read_bytes() if content is None else content
+    )
     response = client_as("org_admin").post(
         reverse("imports:upload"), {"file": file}, HTTP_ACCEPT_LANGUAGE="en"
     )
     assert response.status_code == 422
     assert message in response.content.decode()
     assert ImportJob.objects.count() == 0
-    assert files_in(_private_root) == []
+    assert files_in(private_root) == []
 
 
 def test_telegram_needs_a_community(org, community, org_admin, client_as):
@@ -110,8 +126,14 @@ def test_a_chapter_head_cannot_import_into_another_chapter(
 
 
 def test_a_chapter_heads_job_ingests_only_into_their_chapter(
-    org, community, other_community, chapter_head, client_as, huey_immediate,
-    django_capture_on_commit_callbacks, tmp_path,
+    org,
+    community,
+    other_community,
+    chapter_head,
+    client_as,
+    huey_immediate,
+    django_capture_on_commit_callbacks,
+    tmp_path,
 ):
     lines = (DATA / "activities.jsonl").read_bytes().replace(b'"sh-salon"', b'"bj-salon"', 1)
     with django_capture_on_commit_callbacks(execute=True):
@@ -122,7 +144,12 @@ def test_a_chapter_heads_job_ingests_only_into_their_chapter(
     assert job.status == ImportStatus.DONE
     assert not Activity.objects.filter(community=other_community).exists()
     rejected = job.rejects_file.open("rb").read().decode().splitlines()
-    assert [line.split(",")[0] for line in rejected] == ['{"line": 1', '{"line": 4', '{"line": 5', '{"line": 7']
+    assert [line.split(",")[0] for line in rejected] == [
+        '{"line": 1',
+        '{"line": 4',
+        '{"line": 5',
+        '{"line": 7',
+    ]
     assert "bj-salon" in rejected[0]
 
 
@@ -136,28 +163,52 @@ def _jobs(org, community, other_community, org_admin, chapter_head, assistant, s
         ("assistant-here", assistant, community),
     ]:
         made[name] = create_import_job(
-            actor=scope_of(actor), organization=org, kind=ImportKind.ACTIVITIES,
-            format=ImportFormat.JSONL, uploaded_file=SimpleUploadedFile(f"{name}.jsonl", b"{}\n"),
+            actor=scope_of(actor),
+            organization=org,
+            kind=ImportKind.ACTIVITIES,
+            format=ImportFormat.JSONL,
+            uploaded_file=SimpleUploadedFile(f"{name}.jsonl", b"{}\n"),
             community=where,
         )
     made["members"] = create_import_job(
-        actor=scope_of(org_admin), organization=org, kind=ImportKind.MEMBERS,
-        format=ImportFormat.CSV, uploaded_file=SimpleUploadedFile("members.csv", b"name\n"),
-        community=community, status=ImportStatus.PENDING,
+        actor=scope_of(org_admin),
+        organization=org,
+        kind=ImportKind.MEMBERS,
+        format=ImportFormat.CSV,
+        uploaded_file=SimpleUploadedFile("members.csv", b"name\n"),
+        community=community,
+        status=ImportStatus.PENDING,
     )
     return made
 
 
 def test_history_lists_who_imported_what_in_scope(
-    org, community, other_community, org_admin, chapter_head, assistant, scope_of, client_as,
+    org,
+    community,
+    other_community,
+    org_admin,
+    chapter_head,
+    assistant,
+    scope_of,
+    client_as,
     django_assert_num_queries,
 ):
     _jobs(org, community, other_community, org_admin, chapter_head, assistant, scope_of)
     expected = {
-        "org_admin": ["members.csv", "assistant-here.jsonl", "head-nowhere.jsonl",
-                      "admin-nowhere.jsonl", "admin-there.jsonl", "admin-here.jsonl"],
-        "chapter_head": ["members.csv", "assistant-here.jsonl", "head-nowhere.jsonl",
-                         "admin-here.jsonl"],
+        "org_admin": [
+            "members.csv",
+            "assistant-here.jsonl",
+            "head-nowhere.jsonl",
+            "admin-nowhere.jsonl",
+            "admin-there.jsonl",
+            "admin-here.jsonl",
+        ],
+        "chapter_head": [
+            "members.csv",
+            "assistant-here.jsonl",
+            "head-nowhere.jsonl",
+            "admin-here.jsonl",
+        ],
         "assistant": ["members.csv", "assistant-here.jsonl", "admin-here.jsonl"],
     }
     for persona, names in expected.items():
@@ -178,26 +229,35 @@ def test_history_lists_who_imported_what_in_scope(
 def test_history_is_paginated(org, community, org_admin, scope_of, client_as):
     for i in range(31):
         create_import_job(
-            actor=scope_of(org_admin), organization=org, kind=ImportKind.ACTIVITIES,
-            format=ImportFormat.JSONL, uploaded_file=SimpleUploadedFile(f"f{i}.jsonl", b"{}\n"),
+            actor=scope_of(org_admin),
+            organization=org,
+            kind=ImportKind.ACTIVITIES,
+            format=ImportFormat.JSONL,
+            uploaded_file=SimpleUploadedFile(f"f{i}.jsonl", b"{}\n"),
             status=ImportStatus.DONE,
         )
     client = client_as("org_admin")
     first = client.get(reverse("imports:list")).content.decode()
     second = client.get(reverse("imports:list"), {"page": 2}).content.decode()
-    assert ">f30.jsonl</a>" in first and ">f0.jsonl</a>" not in first
-    assert ">f0.jsonl</a>" in second and ">f30.jsonl</a>" not in second
+    assert ">f30.jsonl</a>" in first
+    assert ">f0.jsonl</a>" not in first
+    assert ">f0.jsonl</a>" in second
+    assert ">f30.jsonl</a>" not in second
 
 
 def test_job_pages_and_rejects_respect_the_scope(
-    org, community, other_community, org_admin, chapter_head, assistant, scope_of, client_as,
+    org,
+    community,
+    other_community,
+    org_admin,
+    chapter_head,
+    assistant,
+    scope_of,
+    client_as,
 ):
     jobs = _jobs(org, community, other_community, org_admin, chapter_head, assistant, scope_of)
     there = jobs["admin-there"]
     there.rejects_file.name = "imports/rejects/x.jsonl"
-    from shequn.imports.storage import private_storage
-    from django.core.files.base import ContentFile
-
     private_storage().save("imports/rejects/x.jsonl", ContentFile(b'{"line": 1}\n'))
     there.save(update_fields=["rejects_file"])
     for route in ("imports:detail", "imports:progress", "imports:rejects"):

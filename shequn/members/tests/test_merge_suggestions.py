@@ -66,7 +66,7 @@ def test_members_own_phone_and_email_count_and_combine(org):
     refresh_merge_suggestions(org)
     s = _only()
     assert sorted(_codes(s)) == ["email", "phone"]
-    assert s.confidence == round(1 - 0.05 * 0.05, 3)
+    assert s.confidence == 0.997  # 1 − 0.05 × 0.05, to three places
     assert s.reason_codes in (",phone,email,", ",email,phone,")
 
 
@@ -227,3 +227,24 @@ def test_chapter_head_sees_only_pairs_in_scope(org, chapter_head, scope_of, chap
     refresh_merge_suggestions(org)
     seen = list(list_merge_suggestions(actor=scope_of(chapter_head)))
     assert [(s.member_a_id, s.member_b_id) for s in seen] == [(inside[0].pk, inside[1].pk)]
+
+
+def test_demo_candidates_fill_the_queue_once(org, chapter):
+    from shequn.members.merge_demo import seed_demo_merge_candidates
+
+    for i in range(5):
+        MemberFactory(
+            organization=org, chapter=chapter, display_name=f"演示{i}", phone=f"+861380000000{i}"
+        )
+    first = seed_demo_merge_candidates(org)
+    assert (first.created, first.merged) == (5, 0)
+    reasons = sorted(MergeSuggestion.objects.values_list("reason_codes", flat=True))
+    assert reasons == [
+        ",name,",
+        ",phone,name,",
+        ",phone,name,",
+        ",union_id,name,",
+        ",username,name,",
+    ]
+    assert seed_demo_merge_candidates(org).created == 0
+    assert MergeSuggestion.objects.count() == 5
