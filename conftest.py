@@ -34,6 +34,7 @@ OPERATOR_PERSONAS = ("org_admin", "chapter_head", "assistant")
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SHEQUN_PRIVATE_ROOT = tmp_path / "private"  # import files and their rejects
 
 
 @pytest.fixture(autouse=True)

@@ -154,6 +154,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+# Files that must never be public (import uploads and their rejects): served only by
+# permission-checked views (shequn/imports/storage.py).
+SHEQUN_PRIVATE_ROOT = Path(os.environ.get("SHEQUN_PRIVATE_ROOT", VAR_DIR / "private"))
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise expects it even before collectstatic
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))

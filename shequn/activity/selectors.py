@@ -163,7 +163,17 @@ def list_activities(
     if isinstance(cursor, str):
         cursor = decode_cursor(cursor)
     limit = max(1, min(limit, MAX_LIMIT))
-    qs = Activity.objects.filter(organization_id=actor.organization.pk)
+    org_id = actor.organization.pk
+    if community is not None and not _community_in_scope(actor, community):
+        raise Http404(_("No such community."))
+    if member is not None and member.organization_id != org_id:
+        raise Http404(_("No such member."))
+    # A community, a member or a scoped operator's communities are the organisation's (checked
+    # above, or by construction): filtering on the organisation as well would tempt the planner
+    # away from their (…, occurred_at, id) index.
+    qs = Activity.objects.all()
+    if actor.is_org_admin and community is None and member is None:
+        qs = qs.filter(organization_id=org_id)
     if kind:
         qs = qs.filter(kind=kind)
     if channel:
@@ -183,8 +193,6 @@ def list_activities(
     if members is not None:
         qs = qs.filter(member_id__in=[m.pk for m in members])
     if community is not None:
-        if not _community_in_scope(actor, community):
-            raise Http404(_("No such community."))
         qs = qs.filter(community_id=community.pk)
     elif not actor.is_org_admin:
         if member is None and members is None:
@@ -202,9 +210,9 @@ def _scoped_stream(actor: OperatorScope, qs: QuerySet[Activity], limit: int) -> 
         return ActivityPage(items=[], next_cursor=None)
     if len(community_ids) > UNION_MAX_COMMUNITIES:
         rows = list(
-            _with_related(qs.filter(community_id__in=community_ids)).order_by(*ORDERING)[
-                : limit + 1
-            ]
+            _with_related(
+                qs.filter(organization_id=actor.organization.pk, community_id__in=community_ids)
+            ).order_by(*ORDERING)[: limit + 1]
         )
         return _page(rows, limit)
     # Each community's newest `limit + 1` keys from its index range, merged by the database

@@ -42,6 +42,9 @@ def check_activity_upload(file: UploadedFile[bytes]) -> str:
 class ActivityUploadForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("File"),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".json,.jsonl,.ndjson,.txt,application/json,application/x-ndjson"}
+        ),
         help_text=gettext_lazy(
             "JSON Lines (one activity a line) or a Telegram Desktop chat export (result.json); "
             "the format is recognised from the content."

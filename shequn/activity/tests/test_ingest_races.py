@@ -40,9 +40,7 @@ def test_concurrent_double_delivery_stores_everything_once(org, community):
     def deliver() -> None:
         try:
             barrier.wait()
-            results.append(
-                ingest_activities(organization=org, rows=rows, source="api", actor=None)
-            )
+            results.append(ingest_activities(organization=org, rows=rows, source="api", actor=None))
         except BaseException as exc:  # reported in the test's thread
             failures.append(exc)
         finally:

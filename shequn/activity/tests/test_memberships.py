@@ -95,9 +95,7 @@ def test_a_leave_ends_it_and_a_removal_is_recorded_as_such(org, community):
             event(4, "leave", "2025-04-02T10:00:00+08:00", who="u2", properties={"removed": True}),
         ],
     )
-    states = dict(
-        Membership.objects.values_list("member__identities__external_id", "status")
-    )
+    states = dict(Membership.objects.values_list("member__identities__external_id", "status"))
     assert states == {"u1": MembershipStatus.LEFT, "u2": MembershipStatus.REMOVED}
     assert Membership.objects.get(member__identities__external_id="u1").left_at == dt(
         "2025-04-01T10:00:00+08:00"
@@ -183,7 +181,9 @@ def test_join_and_leave_in_one_batch_of_many_members(org, community, other_commu
             rows.append(event(1000 + i, "leave", "2025-04-01T10:00:00+08:00", who=f"m{i}"))
         if i % 5 == 0:
             rows.append(
-                event(2000 + i, "join", "2025-03-05T10:00:00+08:00", who=f"m{i}", community="bj-salon")
+                event(
+                    2000 + i, "join", "2025-03-05T10:00:00+08:00", who=f"m{i}", community="bj-salon"
+                )
             )
     ingest(org, rows)
     community.refresh_from_db()
@@ -241,7 +241,9 @@ def test_a_member_page_join_and_leave_use_the_web_identity(org, community, membe
     end_membership(actor=None, membership=membership, status=MembershipStatus.LEFT)
     join_open_community(member=member, community=community)
     web = member.identities.get(channel=Channel.WEB)
-    activities = list(Activity.objects.order_by("occurred_at").values_list("kind", "identity_id", "properties"))
+    activities = list(
+        Activity.objects.order_by("occurred_at").values_list("kind", "identity_id", "properties")
+    )
     assert activities == [("leave", web.pk, {}), ("join", web.pk, {})]
     assert_counters_exact(org)
 

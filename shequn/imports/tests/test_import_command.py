@@ -243,3 +243,14 @@ def test_plain_progress_lines_when_not_a_terminal(org, community, jsonl, tmp_pat
     output = run(str(jsonl), "--rejects", str(tmp_path / "r.jsonl"))
     assert "100.0%  read 8 · new 4 · duplicate 1 · rejected 2" in output
     assert "\x1b[" not in output  # no terminal control codes
+
+
+def test_progress_bar_on_a_terminal(org, community, jsonl, tmp_path, monkeypatch, capsys):
+    from django.core.management.base import OutputWrapper
+
+    monkeypatch.setattr(OutputWrapper, "isatty", lambda self: True)
+    output = run(str(jsonl), "--rejects", str(tmp_path / "r.jsonl"))
+    assert summary(output)["New"] == "4"
+    bar = capsys.readouterr().out  # rich draws on the terminal
+    assert "read 8 · new 4 · duplicate 1 · rejected 2" in bar
+    assert "100%" not in output  # no plain progress lines
