@@ -1,6 +1,6 @@
 """Merge suggestions against a known truth: precision, recall and time at 10,000 and 100,000.
 
-    .venv/bin/python bench/merge.py                      # SQLite scratch file /tmp/bench_merge.sqlite3
+    .venv/bin/python bench/merge.py      # SQLite scratch file /tmp/bench_merge.sqlite3
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_merge .venv/bin/python bench/merge.py
 
 The scratch database is dropped and created (never point it at a database you keep). For each
@@ -8,8 +8,8 @@ size, an organisation of BENCH_MERGE_SIZES identities (default 10,000 and 100,00
 one to three accounts on Telegram, WeChat, WeCom, QQ, Discord, Feishu, each account its own
 member (as ingestion creates them for unknown actors). A person's accounts share, per link, a
 phone (35%), an email (25%), a username (20%), a WeChat unionid (WeChat + WeCom, 10%) or
-nothing (10%). Noise: names from a small pool (many namesakes, different people, in the same
-chapter), handles made of the name's pinyin and four digits (different people collide by
+nothing (10%). Noise: names from a small pool (30% common names: many namesakes, different
+people, in the same chapter), handles made of the name's pinyin and four digits (different people collide by
 chance), 0.2% of people share a family phone with someone else, and people whose accounts sit
 in different chapters.
 
@@ -73,6 +73,8 @@ GIVEN = [
     "子涵",
     "浩然",
 ]
+# Given names: common ones (many namesakes) or two of these characters (~2,500 combinations).
+CHARS = "一丁子文天方月玉永立华安国明宇家晓海雪涛浩清婷雅嘉辉静敏颖慧思佳欣怡瑞俊杰鹏飞"
 CHANNELS = ["telegram", "wechat", "wecom", "qq", "discord", "feishu"]
 CHAPTERS = 19
 
@@ -103,7 +105,8 @@ def generate(org, chapters, size: int, rng: random.Random):  # type: ignore[no-u
     people: list[list[int]] = []  # account indexes per person
     accounts: list[dict] = []
     while len(accounts) < size:
-        name = rng.choice(SURNAMES) + rng.choice(GIVEN)
+        given = rng.choice(GIVEN) if rng.random() < 0.3 else "".join(rng.sample(CHARS, 2))
+        name = rng.choice(SURNAMES) + given
         if name not in keys:
             keys[name] = sort_key_for(name)
             handles[name] = "".join(lazy_pinyin(name))

@@ -193,7 +193,9 @@ def count_activities(env: dict[str, str]) -> int:
     return int(run(env, "shell", "-c", code).strip().splitlines()[-1])
 
 
-def bench_database(kind: str, export: Path, parsed: int, parse_seconds: float, scratch: Path):
+def bench_database(
+    kind: str, export: Path, parsed: int, parse_seconds: float, scratch: Path
+) -> None:
     env = dict(os.environ, LANGUAGE="en", SHEQUN_VAR_DIR=str(scratch / kind))
     if kind == "postgresql":
         import psycopg

@@ -17,6 +17,7 @@ row is rejected with that reason.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import datetime
 import time
 from collections.abc import Callable, Mapping
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from shequn.imports.services import RejectsWriter
     from shequn.organizations.models import Community, Organization
 
+EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 MAX_LINE_BYTES = 1024 * 1024  # a JSON Lines row longer than this is rejected unread
 SNIFF_BYTES = 64 * 1024
 TELEGRAM_CHANNEL = "telegram"
@@ -339,8 +341,8 @@ def _when(message: Mapping[str, Any]) -> Any:
     reads in the organisation's time zone."""
     unix = message.get("date_unixtime")
     try:
-        if unix is not None:
-            return datetime.datetime.fromtimestamp(int(unix), tz=datetime.UTC).isoformat()
+        if unix is not None:  # (arithmetic: several times faster than fromtimestamp)
+            return (EPOCH + datetime.timedelta(seconds=int(unix))).isoformat()
     except (TypeError, ValueError, OverflowError, OSError):
         pass
     return message.get("date")
@@ -398,7 +400,12 @@ class _TelegramMapper:
         for reaction in message.get("reactions") or []:
             if not isinstance(reaction, dict):
                 continue
-            emoji = str(reaction.get("emoji") or reaction.get("document_id") or "?")
+            emoji = reaction.get("emoji")
+            if not isinstance(emoji, str) or not emoji:
+                # A custom emoji (`document_id`, a file path): a short stable key instead.
+                custom = str(reaction.get("document_id") or reaction.get("type") or "?")
+                emoji = "custom-" + hashlib.sha1(custom.encode()).hexdigest()[:10]  # noqa: S324
+            emoji = emoji[:16]
             with contextlib.suppress(TypeError, ValueError):
                 reactions[emoji] = reactions.get(emoji, 0) + int(reaction.get("count") or 0)
             for who in reaction.get("recent") or []:

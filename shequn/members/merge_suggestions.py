@@ -58,6 +58,8 @@ ACCEPT_THRESHOLD = 0.8
 # Auto-merge (Organization.auto_merge_exact) merges only pairs with one of these.
 EXACT_REASONS = frozenset({MergeReason.PHONE, MergeReason.EMAIL, MergeReason.UNION_ID})
 MAX_BLOCK = 8
+# A name shared by more than this many members of one chapter is common there: no evidence.
+MAX_NAME_BLOCK = 4
 MIN_USERNAME_LENGTH = 3
 MAX_CONFIDENCE = 0.999
 AUTO_MERGE_ROUNDS = 5
@@ -145,7 +147,8 @@ def find_candidates(organization_id: int) -> list[Candidate]:
             found[pair][code] = (confidence, params)
 
     for (code, value), members in blocks.keys.items():
-        if not 2 <= len(members) <= MAX_BLOCK:
+        limit = MAX_NAME_BLOCK if code in (MergeReason.NAME, MergeReason.PINYIN) else MAX_BLOCK
+        if not 2 <= len(members) <= limit:
             continue
         params: dict[str, Any] = {}
         if code in (MergeReason.NAME, MergeReason.PINYIN):

@@ -292,9 +292,12 @@ def _apply(merge: Merge) -> None:
     Member.objects.filter(pk=target.pk).update(**changes, community_count=_count_active(target.pk))
     merge.save(update_fields=["source_before", "target_before", "memberships"])
     # Suggestions of the merged member are stale: finding again proposes the survivor's.
-    MergeSuggestion.objects.filter(
+    stale = MergeSuggestion.objects.filter(
         Q(member_a_id=source.pk) | Q(member_b_id=source.pk), status=MergeSuggestionStatus.OPEN
-    ).exclude(pk=merge.suggestion_id).delete()
+    )
+    if merge.suggestion_id is not None:
+        stale = stale.exclude(pk=merge.suggestion_id)
+    stale.delete()
 
 
 def _identity_fields(model: type[models.Model]) -> list[str]:

@@ -11,6 +11,16 @@ databases give the same rows with the same ids. Dates are relative to `now` (def
 at 00:00 in the site's time zone). The services stamp joins and leaves with the real clock, so
 afterwards the demo backdates the history it made (memberships' `joined_at`/`left_at`, members'
 `created_at`) in two bulk updates, to give the charts months of history instead of one second.
+The join and leave activities those services record move with them (same bulk update).
+
+Then the activity history (`_record_history`): several months of what members did in each
+community — messages, replies, reactions, posts and comments, daily check-ins in the camp,
+weekly salon attendance in the chapters — a few thousand activities per community, through
+`ingest_activities` (the channel connector's path: each member's own channel account), in
+batches. Who speaks follows activity layers: a few activists write most, many lurk. It draws
+from its own random stream (`SEED + 1`), so the rest of the demo is the same with or
+without it.
+
 The only other write outside a service: `demo-admin` is made staff and superuser, so it can
 open the Django admin.
 """
@@ -32,6 +42,8 @@ from django.utils import timezone
 from shequn.accounts.models import Operator, OperatorRole
 from shequn.accounts.selectors import OperatorScope, build_scope
 from shequn.accounts.services import create_operator
+from shequn.activity.models import Activity, ActivityKind, ActivitySource
+from shequn.activity.services import ingest_activities, membership_event_id
 from shequn.members.email_verification import confirm_email_verification
 from shequn.members.models import (
     Channel,
@@ -378,6 +390,7 @@ class _Builder:
         archive_community(actor=self.admin, community=self.communities["lead-old"])
         member_login = self._sign_up_demo_member()
         self._backdate()
+        self._record_history(people)
         return DemoResult(
             organization=organization, member_count=len(self.members), member_login=member_login
         )
@@ -615,6 +628,7 @@ class _Builder:
         Membership.objects.bulk_update(
             self.memberships.values(), ["joined_at", "left_at"], batch_size=200
         )
+        self._backdate_membership_activities()
         for index, member in enumerate(self.members):
             member.created_at = first_join.get(index, self.now - timedelta(days=index % 90 + 1))
         Member.objects.bulk_update(self.members, ["created_at"], batch_size=200)
@@ -624,6 +638,267 @@ class _Builder:
                 Community.objects.filter(pk=self.communities[spec.key].pk).update(
                     ends_at=self.now - spec.starts_before + lifespan
                 )
+
+    def _backdate_membership_activities(self) -> None:
+        """Move the join/leave activities the services recorded to the backdated times (and
+        give them the ids such an event has: shequn.activity.services.membership_event_id)."""
+        by_pk = {m.pk: m for m in self.memberships.values()}
+        moved = []
+        app_events = Activity.objects.filter(
+            organization_id=self.admin.organization.pk,
+            source=ActivitySource.APP,
+            kind__in=(ActivityKind.JOIN, ActivityKind.LEAVE),
+        )
+        for activity in app_events.only("pk", "kind", "external_id"):
+            membership = by_pk.get(int(activity.external_id.split(":")[2]))
+            if membership is None:
+                continue
+            at = membership.joined_at if activity.kind == ActivityKind.JOIN else membership.left_at
+            assert at is not None
+            activity.occurred_at = at
+            activity.external_id = membership_event_id(activity.kind, membership.pk, at)
+            moved.append(activity)
+        Activity.objects.bulk_update(moved, ["occurred_at", "external_id"], batch_size=500)
+
+    # -- activity history --------------------------------------------------
+
+    def _record_history(self, people: list[_Person]) -> None:
+        history = _History(self, people)
+        rows = history.rows()
+        for start in range(0, len(rows), HISTORY_BATCH):
+            ingest_activities(
+                organization=self.admin.organization,
+                rows=rows[start : start + HISTORY_BATCH],
+                source=ActivitySource.CHANNEL,
+                actor=None,
+                first_index=start,
+            )
+
+
+HISTORY_DAYS = 150  # how far back the chat history of long-lived communities goes
+HISTORY_BATCH = 5000
+# Activities per community (a few thousand each; more where more people talk).
+HISTORY_VOLUME = {
+    CommunityKind.REGIONAL: 3200,
+    CommunityKind.CORE_FANS: 2600,
+    CommunityKind.LEAD_GEN: 2100,
+    CommunityKind.NEW_MEMBER: 2100,
+    CommunityKind.TRAINING_CAMP: 2000,
+    CommunityKind.DELIVERY: 2400,
+}
+# What people do in each kind of community, by weight (check-ins and salons come on top).
+HISTORY_MIX: dict[str, tuple[tuple[str, int], ...]] = {
+    CommunityKind.REGIONAL: (("message", 55), ("reply", 22), ("reaction", 18), ("post", 5)),
+    CommunityKind.CORE_FANS: (
+        ("message", 40),
+        ("reply", 20),
+        ("reaction", 15),
+        ("post", 10),
+        ("comment", 15),
+    ),
+    CommunityKind.LEAD_GEN: (("message", 55), ("reply", 15), ("reaction", 30)),
+    CommunityKind.NEW_MEMBER: (("message", 55), ("reply", 25), ("reaction", 20)),
+    CommunityKind.TRAINING_CAMP: (("message", 45), ("reply", 30), ("reaction", 25)),
+    CommunityKind.DELIVERY: (
+        ("message", 35),
+        ("reply", 20),
+        ("reaction", 15),
+        ("post", 10),
+        ("comment", 20),
+    ),
+}
+CHAT_CHANNELS = (Channel.WECOM, Channel.WECHAT, Channel.TELEGRAM, Channel.EMAIL)
+MESSAGES = (
+    "大家好,我是新来的,请多关照!",
+    "今天的分享太有收获了,感谢老师!",
+    "请问有没有做过培训需求调研的模板?",
+    "我们公司今年在做新经理的领导力项目,欢迎交流。",
+    "周四的沙龙我报名了,有一起的吗?",
+    "课件能分享一下吗?",
+    "这个案例很典型,我们也遇到过类似的问题。",
+    "学习地图怎么和岗位能力模型对应起来?",
+    "推荐一本书:《培训需求分析与评估》。",
+    "线上课的完课率大家一般做到多少?",
+    "今天的作业已提交,请助教批改。",
+    "柯氏四级评估,第三级真的很难落地。",
+    "有没有人用过微课制作工具?求推荐。",
+    "刚结束一场内训师认证,累但是开心。",
+    "收到,谢谢群主!",
+    "这个观点我不太同意,行为改变需要环境支持。",
+    "明天几点开始?",
+    "已经打卡,坚持就是胜利💪",
+    "分享一篇关于混合式学习的文章,大家看看。",
+    "年度培训预算被砍了,大家怎么应对?",
+)
+REPLIES = (
+    "同意!",
+    "我们的做法是先访谈业务负责人。",
+    "可以私聊我,我发你模板。",
+    "谢谢分享,学到了。",
+    "这个问题我们上期沙龙讨论过。",
+    "+1,也想要。",
+    "建议先做小范围试点。",
+    "哈哈,太真实了。",
+)
+POSTS = (
+    "【干货】培训需求分析的五个步骤",
+    "【复盘】我们的新员工训练营是怎么做的",
+    "【问卷】2026 年企业培训现状调研",
+    "【招募】下期沙龙分享嘉宾",
+    "【书单】培训经理必读的十本书",
+)
+REACTIONS = ("👍", "❤️", "🎉", "👏", "😂", "🙏")
+
+
+class _History:
+    """The demo's activity history: deterministic rows in the interchange format."""
+
+    def __init__(self, builder: _Builder, people: list[_Person]) -> None:
+        self.builder = builder
+        self.rng = random.Random(SEED + 1)  # noqa: S311 - demo data, not secrets
+        self.now = builder.now
+        # Activity layers: a lognormal weight per person, a third of them lurkers (weight ~0).
+        self.weight = {
+            p.index: (0.02 if self.rng.random() < 0.35 else self.rng.lognormvariate(0, 1.2))
+            for p in people
+        }
+        self.account = {}
+        for person in people:
+            channels = dict(person.channels)
+            for channel in CHAT_CHANNELS:
+                if channel in channels:
+                    self.account[person.index] = (str(channel), channels[channel])
+                    break
+
+    def rows(self) -> list[dict[str, object]]:
+        rows: list[dict[str, object]] = []
+        for spec in COMMUNITIES:
+            rows.extend(self._community(spec))
+        return rows
+
+    def _stints(self, key: str) -> list[tuple[int, datetime, datetime]]:
+        stints = []
+        for (index, community_key), membership in self.builder.memberships.items():
+            if community_key != key or index not in self.account:
+                continue
+            stints.append((index, membership.joined_at, membership.left_at or self.now))
+        return stints
+
+    def _window(self, spec: CommunitySpec) -> tuple[datetime, datetime]:
+        starts_at = self.now - spec.starts_before
+        if spec.kind == CommunityKind.TRAINING_CAMP:
+            starts_at -= timedelta(days=2)
+        lifespan = KIND_LIFESPANS[spec.kind]
+        ends_at = min(self.now, starts_at + lifespan) if lifespan else self.now
+        return max(starts_at, self.now - timedelta(days=HISTORY_DAYS)), ends_at
+
+    def _row(
+        self, spec: CommunitySpec, n: int, index: int, kind: str, at: datetime, **extra: object
+    ) -> dict[str, object]:
+        channel, external_id = self.account[index]
+        row: dict[str, object] = {
+            "id": f"demo-{spec.slug}-{n}",
+            "channel": channel,
+            "kind": kind,
+            "occurred_at": at,
+            "actor": {"external_id": external_id},
+            "community": spec.slug,
+        }
+        row.update(extra)
+        return row
+
+    def _community(self, spec: CommunitySpec) -> list[dict[str, object]]:
+        rng = self.rng
+        stints = self._stints(spec.key)
+        start, end = self._window(spec)
+        span = (end - start).total_seconds()
+        if not stints or span <= 0:
+            return []
+        weights = [self.weight[index] for index, *_t in stints]
+        kinds, kind_weights = zip(*HISTORY_MIX[spec.kind], strict=True)
+        rows: list[dict[str, object]] = []
+        recent: list[str] = []  # ids of recent messages and posts, to reply or react to
+        n = 0
+        rows.extend(self._rituals(spec, stints, start, end))
+        n = len(rows)
+        target = HISTORY_VOLUME[spec.kind]
+        while n < target:
+            at = start + timedelta(seconds=rng.random() * span)
+            # Chats happen in the day and the evening.
+            at = at.replace(hour=rng.choice((8, 9, 10, 12, 13, 15, 17, 19, 20, 20, 21, 21, 22)))
+            if at > end or at < start:
+                continue
+            index, joined, left = rng.choices(stints, weights=weights)[0]
+            if not joined <= at < left:
+                continue
+            kind = rng.choices(kinds, weights=kind_weights)[0]
+            if kind in ("reply", "reaction", "comment") and not recent:
+                kind = "message"
+            extra: dict[str, object] = {}
+            if kind == "message":
+                extra["text"] = rng.choice(MESSAGES)
+            elif kind == "post":
+                extra["text"] = rng.choice(POSTS)
+            elif kind in ("reply", "comment"):
+                extra = {"text": rng.choice(REPLIES), "reply_to": rng.choice(recent[-30:])}
+            else:
+                extra = {
+                    "reply_to": rng.choice(recent[-30:]),
+                    "properties": {"emoji": rng.choice(REACTIONS)},
+                }
+            rows.append(self._row(spec, n, index, kind, at, **extra))
+            if kind in ("message", "post"):
+                recent.append(f"demo-{spec.slug}-{n}")
+            n += 1
+        return rows
+
+    def _rituals(
+        self,
+        spec: CommunitySpec,
+        stints: list[tuple[int, datetime, datetime]],
+        start: datetime,
+        end: datetime,
+    ) -> list[dict[str, object]]:
+        """Daily check-ins in the camp, the weekly salon's attendance in a chapter."""
+        rng = self.rng
+        rows: list[dict[str, object]] = []
+        if spec.kind == CommunityKind.TRAINING_CAMP:
+            day, number = start.replace(hour=21), 1
+            while day < end:
+                for index, joined, left in stints:
+                    if joined <= day < left and rng.random() < min(0.95, 0.4 + self.weight[index]):
+                        rows.append(
+                            self._row(
+                                spec,
+                                len(rows),
+                                index,
+                                "check_in",
+                                day,
+                                text=f"第{number}天打卡完成",
+                                properties={"day": number},
+                            )
+                        )
+                day, number = day + timedelta(days=1), number + 1
+        elif spec.kind == CommunityKind.REGIONAL:
+            salon = start.replace(hour=19) + timedelta(days=(3 - start.weekday()) % 7)
+            number = 1
+            while salon < end:
+                for index, joined, left in stints:
+                    if joined <= salon < left and rng.random() < min(
+                        0.6, 0.05 + self.weight[index] / 4
+                    ):
+                        rows.append(
+                            self._row(
+                                spec,
+                                len(rows),
+                                index,
+                                "event_attendance",
+                                salon,
+                                properties={"event": f"周四沙龙第{number}期"},
+                            )
+                        )
+                salon, number = salon + timedelta(days=7), number + 1
+        return rows
 
 
 COMMUNITIES_BY_KEY = {spec.key: spec for spec in COMMUNITIES}

@@ -9,6 +9,8 @@ stores nothing; the API's upload is multipart, so the matrix's JSON body is a 42
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.files.base import ContentFile
 
 from shequn.imports.models import ImportFormat, ImportJob, ImportKind, ImportStatus
@@ -39,7 +41,7 @@ API: list[Row] = [
 ]
 
 
-def _done_job(fixtures: Fixtures, community: object, name: str) -> int:
+def _done_job(fixtures: Fixtures, community: Any, name: str) -> int:
     storage = private_storage()
     rejects = storage.save(f"imports/rejects/{name}.jsonl", ContentFile(b'{"line": 1}\n'))
     job = ImportJob.objects.create(

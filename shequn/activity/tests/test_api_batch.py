@@ -205,3 +205,12 @@ def test_the_openapi_documents_the_item_schema(db):
     assert schema["maxItems"] == 10_000
     assert schema["items"]["required"] == ["id", "channel", "kind", "occurred_at", "actor"]
     assert set(operation["responses"]) >= {200, 401, 413, 422, 429}
+
+
+def test_problems_are_in_the_language_of_the_request(api_client_as, community):
+    client = api_client_as("org_admin")
+    too_many = post(client, [item(n) for n in range(BATCH_MAX_ITEMS + 1)])
+    assert too_many.json()["title"] == "请求过大"
+    assert too_many.json()["detail"] == "每次请求最多 10000 条动态、20 MB。"
+    assert post(client, b"[{").json()["detail"] == "请求体不是有效的 JSON。"
+    assert post(client, b"{}").json()["detail"] == "请发送动态的 JSON 数组。"

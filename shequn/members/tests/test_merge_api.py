@@ -30,7 +30,8 @@ def test_list_suggestions_with_exact_queries(api_client_as, pairs, django_assert
         response = client.get("/api/v1/merge-suggestions?limit=2")
     body = response.json()
     assert response.status_code == 200
-    assert body["count"] is None and body["next_offset"] == 2
+    assert body["count"] is None
+    assert body["next_offset"] == 2
     assert [len(i["evidence"]) for i in body["items"]] == [1, 1]
     assert body["items"][0]["evidence"][0]["code"] == "email"
 

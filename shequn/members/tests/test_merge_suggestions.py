@@ -18,7 +18,6 @@ from shequn.members.models import Channel, Member, Merge, MergeSuggestion, Merge
 from shequn.members.selectors import list_merge_suggestions
 from shequn.members.tasks import find_merge_suggestions
 from shequn.members.tests.factories import IdentityFactory, MemberFactory
-from shequn.organizations.tests.factories import ChapterFactory
 from shequn.organizations.tests.test_lifecycle import huey_immediate  # noqa: F401
 
 
@@ -65,6 +64,7 @@ def test_members_own_phone_and_email_count_and_combine(org):
     IdentityFactory(member=b, channel=Channel.EMAIL, external_id="W@example.com")
     refresh_merge_suggestions(org)
     s = _only()
+    assert (s.member_a_id, s.member_b_id) == (a.pk, b.pk)
     assert sorted(_codes(s)) == ["email", "phone"]
     assert s.confidence == 0.997  # 1 − 0.05 × 0.05, to three places
     assert s.reason_codes in (",phone,email,", ",email,phone,")
@@ -177,7 +177,7 @@ def test_bulk_accept_forbidden_for_assistants(org, assistant, scope_of):
 def test_auto_merge_of_exact_matches_only(org, chapter):
     org.auto_merge_exact = True
     org.save()
-    x, y, z = (MemberFactory(organization=org, phone="+8613800000001") for _ in range(3))
+    _x, y, z = (MemberFactory(organization=org, phone="+8613800000001") for _ in range(3))
     MemberFactory(organization=org, chapter=chapter, display_name="赵敏")
     MemberFactory(organization=org, chapter=chapter, display_name="赵敏")
     result = refresh_merge_suggestions(org)
@@ -216,7 +216,6 @@ def test_evidence_in_words():
 
 
 def test_chapter_head_sees_only_pairs_in_scope(org, chapter_head, scope_of, chapter, other_chapter):
-    ChapterFactory  # noqa: B018
     inside = [
         MemberFactory(organization=org, chapter=chapter, email="i@example.com") for _ in range(2)
     ]

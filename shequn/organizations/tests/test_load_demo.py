@@ -6,11 +6,13 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import transaction
-from django.db.models import F, Min
+from django.db.models import Count, F, Max, Min
 from django.utils import timezone, translation
 
 from shequn.accounts.models import Operator, OperatorRole
 from shequn.accounts.selectors import build_scope
+from shequn.activity.history import count_members_on
+from shequn.activity.models import Activity
 from shequn.audit.models import AuditEntry
 from shequn.members.models import Identity, Member, Membership, MembershipRole
 from shequn.members.selectors import list_members
@@ -24,6 +26,7 @@ MEMBERSHIPS = 563
 # one per write: 3 chapters, 9 communities, 4 operators (the first has no actor), 300 members,
 # the identities, the joins, role changes and leaves, the archive, the member's sign-up
 AUDIT_ENTRIES = 1500
+ACTIVITIES = 23_479  # the history (shequn.organizations.demo._History) and the joins/leaves
 
 
 def load(*args: str) -> str:
@@ -43,6 +46,7 @@ def table_counts() -> dict[str, int]:
         "operators": Operator.objects.count(),
         "users": get_user_model().objects.count(),
         "audit": AuditEntry.objects.count(),
+        "activities": Activity.objects.count(),
     }
 
 
@@ -69,6 +73,21 @@ def digest() -> str:
             "member__display_name", "community__slug", "role", "status", "joined_at", "left_at"
         )
     )
+    # shequn's own join/leave ids hold a membership id: compared without them
+    rows += sorted(
+        (ext if source != "app" else "", *rest)
+        for source, ext, *rest in Activity.objects.values_list(
+            "source",
+            "external_id",
+            "kind",
+            "channel",
+            "occurred_at",
+            "member__display_name",
+            "community__slug",
+            "text",
+            "reply_to",
+        )
+    )
     return hashlib.sha256(repr(rows).encode()).hexdigest()
 
 
@@ -90,6 +109,7 @@ def test_loads_the_club(demo):
         "operators": 5,
         "users": 6,  # five operators and the demo member's web account
         "audit": AUDIT_ENTRIES,
+        "activities": ACTIVITIES,
     }
     assert list(Chapter.objects.order_by("slug").values_list("slug", "name")) == [
         ("beijing", "北京分会"),
@@ -108,6 +128,59 @@ def test_loads_the_club(demo):
     }
     assert Membership.objects.filter(status="left").count() > 0
     assert Membership.objects.filter(status="removed").count() > 0
+
+
+def test_activity_history(demo):
+    per_community = dict(
+        Activity.objects.values("community__slug")
+        .annotate(n=Count("pk"))
+        .values_list("community__slug", "n")
+    )
+    assert len(per_community) == 9
+    assert min(per_community.values()) >= 2000
+    assert Activity.objects.filter(occurred_at__gt=NOW).count() == 0
+    assert Activity.objects.filter(occurred_at__lt=NOW - timedelta(days=1200)).count() == 0
+    # several months of history in the long-lived communities
+    salon = Community.objects.get(slug="shanghai-club")
+    talk = Activity.objects.filter(community=salon, source="channel")
+    span = talk.aggregate(first=Min("occurred_at"), last=Max("occurred_at"))
+    assert span["last"] - span["first"] > timedelta(days=120)
+    assert set(talk.values_list("kind", flat=True)) == {
+        "message",
+        "reply",
+        "reaction",
+        "post",
+        "event_attendance",
+    }
+    camp = Community.objects.get(kind=CommunityKind.TRAINING_CAMP)
+    assert Activity.objects.filter(community=camp, kind="check_in").count() > 50
+    # activity layers: the busiest tenth of the members write over half of it
+    counts = sorted(
+        Activity.objects.filter(source="channel")
+        .values("member")
+        .annotate(n=Count("pk"))
+        .values_list("n", flat=True),
+        reverse=True,
+    )
+    assert sum(counts[:30]) > sum(counts) / 2
+    assert len(counts) < 300  # and some members never say anything
+    # every membership's join (and leave) is an activity at its time
+    for membership in Membership.objects.all():
+        joins = Activity.objects.filter(
+            kind="join", member_id=membership.member_id, community_id=membership.community_id
+        )
+        assert list(joins.values_list("occurred_at", flat=True)) == [membership.joined_at]
+        leaves = Activity.objects.filter(
+            kind="leave", member_id=membership.member_id, community_id=membership.community_id
+        )
+        expected = [membership.left_at] if membership.left_at else []
+        assert list(leaves.values_list("occurred_at", flat=True)) == expected
+    # so the history gives today's members, and fewer a month ago
+    today = timezone.localdate(NOW)
+    assert count_members_on(salon, today) == salon.member_count
+    assert count_members_on(salon, today - timedelta(days=1000)) < salon.member_count
+    # no member was created by the history: every actor was a known account
+    assert Member.objects.count() == 300
 
 
 def test_lead_gen_lives_48_hours_and_camp_7_days(demo):
