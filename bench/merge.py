@@ -9,9 +9,9 @@ one to three accounts on Telegram, WeChat, WeCom, QQ, Discord, Feishu, each acco
 member (as ingestion creates them for unknown actors). A person's accounts share, per link, a
 phone (35%), an email (25%), a username (20%), a WeChat unionid (WeChat + WeCom, 10%) or
 nothing (10%). Noise: names from a small pool (30% common names: many namesakes, different
-people, in the same chapter), handles made of the name's pinyin and four digits (different people collide by
-chance), 0.2% of people share a family phone with someone else, and people whose accounts sit
-in different chapters.
+people, in the same chapter), handles made of the name's pinyin and four digits (different
+people collide by chance), 0.2% of people share a family phone with someone else, and people
+whose accounts sit in different chapters.
 
 Prints, per size: the time of `refresh_merge_suggestions` and per identity, the suggestions,
 and the precision and recall of accepting every suggestion at or above ACCEPT_THRESHOLD (recall

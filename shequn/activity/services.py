@@ -491,7 +491,21 @@ def _store_sqlite(
 ) -> list[int] | int:
     db = connection.connection
     cursor = db.cursor()
+    stamp = str(now.astimezone(UTC).replace(tzinfo=None))
     try:
+        if not returning:
+            # Nothing to learn about single rows: straight into the table, one statement
+            # repeated (SQLite has no cheaper bulk path; a staging table would write twice).
+            marks = ", ".join("?" for _ in range(14))
+            cursor.executemany(
+                f"INSERT INTO activity_activity ({_INSERT_COLUMNS}) VALUES ({marks}) "  # noqa: S608
+                "ON CONFLICT (organization_id, channel, external_id) DO NOTHING",
+                (
+                    (organization.pk, *values[1:], source, stamp)
+                    for values in _stage_rows(staged, resolved, member, sqlite=True)
+                ),
+            )
+            return int(cursor.rowcount)
         cursor.execute(_SQLITE_STAGE_DDL)
         cursor.execute(f"DELETE FROM {STAGE_TABLE}")  # noqa: S608
         marks = ", ".join("?" for _ in _STAGE_COLUMNS)
@@ -499,19 +513,14 @@ def _store_sqlite(
             f"INSERT INTO {STAGE_TABLE} ({', '.join(_STAGE_COLUMNS)}) VALUES ({marks})",  # noqa: S608
             _stage_rows(staged, resolved, member, sqlite=True),
         )
-        stamp = str(now.astimezone(UTC).replace(tzinfo=None))
         sql = (
             f"INSERT INTO activity_activity ({_INSERT_COLUMNS}) "  # noqa: S608 - constant names
             f"SELECT ?, {_SELECT_COLUMNS}, ?, ? FROM {STAGE_TABLE} WHERE 1 "
             "ON CONFLICT (organization_id, channel, external_id) DO NOTHING"
         )
         params = (organization.pk, source, stamp)
-        if returning:
-            cursor.execute(sql + " RETURNING channel, external_id", params)
-            new: list[int] | int = _new_positions(staged, cursor.fetchall())
-        else:
-            cursor.execute(sql, params)
-            new = int(cursor.rowcount)
+        cursor.execute(sql + " RETURNING channel, external_id", params)
+        new = _new_positions(staged, cursor.fetchall())
         cursor.execute(f"DELETE FROM {STAGE_TABLE}")  # noqa: S608
         return new
     finally:

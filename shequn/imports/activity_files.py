@@ -17,8 +17,8 @@ row is rejected with that reason.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import datetime
+import hashlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -405,7 +405,8 @@ class _TelegramMapper:
                 # A custom emoji (`document_id`, a file path): a short stable key instead.
                 custom = str(reaction.get("document_id") or reaction.get("type") or "?")
                 emoji = "custom-" + hashlib.sha1(custom.encode()).hexdigest()[:10]  # noqa: S324
-            emoji = emoji[:16]
+            else:
+                emoji = emoji[:16]
             with contextlib.suppress(TypeError, ValueError):
                 reactions[emoji] = reactions.get(emoji, 0) + int(reaction.get("count") or 0)
             for who in reaction.get("recent") or []:

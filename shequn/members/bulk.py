@@ -16,13 +16,17 @@ operator recorded): the channel's are on the identity, where identity merge comp
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.db.models import Q
+from django.db import connection
+from django.db.models import Model, Q
+from django.utils import timezone
 
 from shequn.core.collation import sort_key_for
 from shequn.core.text import clean_name
@@ -137,6 +141,84 @@ def _display_name(key: AccountKey, profile: AccountProfile) -> str:
     return key[1][:DISPLAY_NAME_MAX_LENGTH]
 
 
+def _allocate_ids(table: str, count: int) -> list[int]:
+    """`count` fresh primary keys of `table` (inside the caller's write transaction)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                (table, count),
+            )
+            return [row[0] for row in cursor.fetchall()]
+        # SQLite: the transaction holds the database's write lock (IMMEDIATE), so nobody
+        # else takes ids meanwhile; past both the largest id and AUTOINCREMENT's high mark.
+        cursor.execute(
+            f"SELECT MAX(COALESCE((SELECT MAX(id) FROM {table}), 0), "  # noqa: S608 - a model's table
+            "COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0))",
+            (table,),
+        )
+        first = int(cursor.fetchone()[0]) + 1
+        return list(range(first, first + count))
+
+
+def _bulk_insert(model: type[Model], rows: list[dict[str, Any]], *, with_ids: bool) -> list[int]:
+    """Insert `rows` (field name → value; every other field takes its default) with one COPY
+    (PostgreSQL) or executemany (SQLite), without building model instances. With `with_ids`,
+    each row gets a fresh id, returned in order."""
+    if not rows:
+        return []
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    given = set(rows[0])
+    now = timezone.now()
+    sqlite = connection.vendor == "sqlite"
+    constants: dict[str, Any] = {}
+    for f in fields:
+        if f.name in given:
+            continue
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            value: Any = now
+        else:
+            value = f.get_default()
+        constants[f.name] = f.get_db_prep_save(value, connection)
+    json_fields = {f.name for f in fields if f.get_internal_type() == "JSONField"}
+    ids = _allocate_ids(model._meta.db_table, len(rows)) if with_ids else []
+    names = [f.name for f in fields]
+    columns = [str(f.column) for f in fields]
+    values = []
+    for position, row in enumerate(rows):
+        item: list[Any] = [ids[position]] if with_ids else []
+        for name in names:
+            if name in constants:
+                item.append(constants[name])
+            elif name in json_fields:
+                item.append(json.dumps(row[name], ensure_ascii=False))
+            else:
+                item.append(row[name])
+        values.append(item)
+    if with_ids:
+        columns = ["id", *columns]
+    table = model._meta.db_table
+    column_list = ", ".join(connection.ops.quote_name(c) for c in columns)
+    if sqlite:
+        for item in values:
+            for i, value in enumerate(item):
+                if isinstance(value, datetime):
+                    item[i] = connection.ops.adapt_datetimefield_value(value)
+        marks = ", ".join("?" * len(columns))
+        connection.ensure_connection()
+        connection.connection.executemany(
+            f"INSERT INTO {table} ({column_list}) VALUES ({marks})",  # noqa: S608 - model's table
+            values,
+        )
+    else:
+        with connection.cursor() as wrapper:
+            copy_sql = f"COPY {table} ({column_list}) FROM STDIN"
+            with wrapper.cursor.copy(copy_sql) as copy:
+                for item in values:
+                    copy.write_row(item)
+    return ids
+
+
 def create_accounts(
     *, organization_id: int, accounts: Mapping[AccountKey, AccountProfile]
 ) -> dict[AccountKey, ResolvedAccount]:
@@ -144,52 +226,52 @@ def create_accounts(
     if not accounts:
         return {}
     keys = list(accounts)
-    members = []
+    members: list[dict[str, Any]] = []
     for key in keys:
         profile = accounts[key]
         name = _display_name(key, profile)
         members.append(
-            Member(
-                organization_id=organization_id,
-                chapter_id=profile.chapter_id,
-                display_name=name,
-                sort_key=sort_key_for(name),
-            )
+            {
+                "organization": organization_id,
+                "chapter": profile.chapter_id,
+                "display_name": name,
+                "sort_key": sort_key_for(name),
+            }
         )
-    Member.objects.bulk_create(members, batch_size=BULK_BATCH_SIZE)
-    identities = []
-    grams: list[MemberNameGram] = []
-    for key, member in zip(keys, members, strict=True):
+    member_ids = _bulk_insert(Member, members, with_ids=True)
+    identities: list[dict[str, Any]] = []
+    grams: list[dict[str, Any]] = []
+    for key, member, member_id in zip(keys, members, member_ids, strict=True):
         profile = accounts[key]
         identities.append(
-            Identity(
-                organization_id=organization_id,
-                member_id=member.pk,
-                channel=key[0],
-                external_id=key[1],
-                display_name=member.display_name,
-                username=clean_name(profile.username or "")[:USERNAME_MAX_LENGTH],
-                email=_clean_email(profile.email or ""),
-                phone=_clean_phone(profile.phone or ""),
-                avatar_url=_clean_url(profile.avatar_url or ""),
-                union_id=(profile.union_id or "").strip()[:UNION_ID_MAX_LENGTH],
-                raw_profile=dict(profile.raw),
-            )
+            {
+                "organization": organization_id,
+                "member": member_id,
+                "channel": key[0],
+                "external_id": key[1],
+                "display_name": member["display_name"],
+                "username": clean_name(profile.username or "")[:USERNAME_MAX_LENGTH],
+                "email": _clean_email(profile.email or ""),
+                "phone": _clean_phone(profile.phone or ""),
+                "avatar_url": _clean_url(profile.avatar_url or ""),
+                "union_id": (profile.union_id or "").strip()[:UNION_ID_MAX_LENGTH],
+                "raw_profile": dict(profile.raw),
+            }
         )
         grams.extend(
-            MemberNameGram(
-                member_id=member.pk,
-                gram=gram,
-                organization_id=organization_id,
-                sort_key=member.sort_key,
-            )
-            for gram in sorted(name_grams(member.display_name))
+            {
+                "member": member_id,
+                "gram": gram,
+                "organization": organization_id,
+                "sort_key": member["sort_key"],
+            }
+            for gram in sorted(name_grams(member["display_name"]))
         )
-    Identity.objects.bulk_create(identities, batch_size=BULK_BATCH_SIZE)
-    MemberNameGram.objects.bulk_create(grams, batch_size=BULK_BATCH_SIZE)
+    identity_ids = _bulk_insert(Identity, identities, with_ids=True)
+    _bulk_insert(MemberNameGram, grams, with_ids=False)
     return {
-        key: ResolvedAccount(member_id=member.pk, identity_id=identity.pk)
-        for key, member, identity in zip(keys, members, identities, strict=True)
+        key: ResolvedAccount(member_id=member_id, identity_id=identity_id)
+        for key, member_id, identity_id in zip(keys, member_ids, identity_ids, strict=True)
     }
 
 

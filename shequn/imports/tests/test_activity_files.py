@@ -45,3 +45,42 @@ def test_unreadable(head, message, settings):
     with translation.override("en"), pytest.raises(ActivityFileError) as info:
         detect_format_of_head(head, complete=True)
     assert str(info.value).startswith(message)
+
+
+def test_custom_emoji_reactions_get_a_short_stable_key():
+    from shequn.imports.activity_files import ImportProgress, _TelegramMapper
+
+    class Feeder:
+        state = ImportProgress()
+
+        def __init__(self) -> None:
+            self.rows: list[dict[str, object]] = []
+
+        def add(self, row, ref, raw):
+            self.rows.append(row)
+
+    feeder = Feeder()
+    mapper = _TelegramMapper(chat="9", feeder=feeder)  # type: ignore[arg-type]
+    custom = {
+        "type": "custom_emoji",
+        "count": 1,
+        "document_id": "stickers/" + "x" * 200,
+        "recent": [{"from": "李娜", "from_id": "user2", "date": "2026-06-01T10:00:00"}],
+    }
+    mapper.map(
+        {
+            "id": 5,
+            "type": "message",
+            "date": "2026-06-01T09:00:00",
+            "from": "王伟",
+            "from_id": "user1",
+            "text": "hi",
+            "reactions": [custom],
+        }
+    )
+    message, reaction = feeder.rows
+    [key] = message["properties"]["reactions"]  # type: ignore[index]
+    assert key.startswith("custom-")
+    assert len(key) == 17
+    assert reaction["id"] == f"tg-9-5-reaction-user2-{key}"
+    assert message["occurred_at"] == "2026-06-01T09:00:00"  # no unixtime: the local date
