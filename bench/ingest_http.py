@@ -67,7 +67,7 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 
-from shequn.accounts.models import OperatorRole  # noqa: E402
+from shequn.accounts.models import Operator, OperatorRole  # noqa: E402
 from shequn.accounts.selectors import build_scope  # noqa: E402
 from shequn.accounts.services import issue_api_token  # noqa: E402
 from shequn.accounts.tests.factories import OperatorFactory, UserFactory  # noqa: E402
@@ -82,7 +82,7 @@ from shequn.organizations.tests.factories import (  # noqa: E402
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
 
-def setup_org(slug: str) -> tuple[Organization, object]:
+def setup_org(slug: str) -> tuple[Organization, Operator]:
     org = OrganizationFactory(name=f"压测{slug}", slug=slug)
     for n in range(COMMUNITIES):
         CommunityFactory(organization=org, chapter=None, name=f"群{n}", slug=f"group-{n}")
@@ -149,7 +149,7 @@ def main() -> None:
     org_http, admin_http = setup_org("http")
     org_service, admin_service = setup_org("service")
     _token, raw = issue_api_token(actor=None, operator=admin_http, name="bench")
-    scope = build_scope(admin_service)  # type: ignore[arg-type]
+    scope = build_scope(admin_service)
     port = free_port()
     server = start_server(port)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)

@@ -291,6 +291,8 @@ LOGGING = {
         "huey.consumer": {"level": "INFO"},
         "huey.consumer.Scheduler": {"level": os.environ.get("HUEY_LOG_LEVEL", "WARNING")},
         "shequn.organizations.tasks": {"handlers": ["jobs"], "level": "INFO", "propagate": False},
+        "shequn.imports.tasks": {"handlers": ["jobs"], "level": "INFO", "propagate": False},
+        "shequn.members.tasks": {"handlers": ["jobs"], "level": "INFO", "propagate": False},
         "axes": {"level": "WARNING"},
     },
 }

@@ -168,8 +168,14 @@ def record_import_progress(
 
 
 def finish_import_job(job_id: int, *, rejects: RejectsWriter) -> None:
-    """RUNNING → DONE; the rejects file (closed here) attached when it holds any line."""
+    """RUNNING → DONE; the rejects file (closed here) attached when it holds any line. New
+    members may have come with the file: their organisation's merge suggestions are asked for."""
+    from shequn.members.tasks import request_merge_suggestions
+
     _end(job_id, status=ImportStatus.DONE, error="", rejects=rejects)
+    org_id = ImportJob.objects.filter(pk=job_id).values_list("organization_id", flat=True).first()
+    if org_id is not None:
+        request_merge_suggestions(org_id)
 
 
 def fail_import_job(job_id: int, *, error: str, rejects: RejectsWriter | None = None) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 
+from django.core.cache import cache
+from django.db import transaction
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
@@ -17,6 +19,10 @@ from shequn.members.merge_suggestions import refresh_merge_suggestions
 from shequn.organizations.models import Organization
 
 logger = logging.getLogger(__name__)
+
+# A request for the finding waits this long, and others for the same organisation are dropped
+# meanwhile: a stream of API batches brings one finding a minute, not one per batch.
+REQUEST_DELAY_SECONDS = 60
 
 
 @db_task()  # type: ignore[untyped-decorator]  # huey has no types
@@ -43,3 +49,14 @@ def sweep_merge_suggestions() -> int:
     for org_id in Organization.objects.order_by("pk").values_list("pk", flat=True):
         created += find_merge_suggestions.call_local(org_id)
     return created
+
+
+def request_merge_suggestions(org_id: int) -> bool:
+    """Ask for the finding of one organisation in a minute, once the transaction commits,
+    unless one is already asked for. Returns whether this call scheduled it."""
+    if not cache.add(f"merge-suggestions-requested:{org_id}", 1, timeout=REQUEST_DELAY_SECONDS):
+        return False
+    transaction.on_commit(
+        lambda: find_merge_suggestions.schedule((org_id,), delay=REQUEST_DELAY_SECONDS)
+    )
+    return True

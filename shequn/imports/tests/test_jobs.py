@@ -77,6 +77,23 @@ def test_run_through_huey(org, community, huey_immediate, django_capture_on_comm
     assert job.rejects_file.name.startswith("imports/rejects/")
     assert job.rejects_file.open("rb").read().count(b"\n") == 4
     assert Activity.objects.count() == 13
+    # The new members of the file: the organisation's merge suggestions are asked for, once.
+    assert [(t.name, tuple(t.args)) for t in huey_immediate.scheduled()] == [
+        ("find_merge_suggestions", (org.pk,))
+    ]
+
+
+def test_merge_suggestions_are_asked_for_once_a_minute(
+    org, huey_immediate, django_capture_on_commit_callbacks
+):
+    from shequn.members.tasks import request_merge_suggestions
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert request_merge_suggestions(org.pk) is True
+        assert request_merge_suggestions(org.pk) is False  # one is already waiting
+    [task] = huey_immediate.scheduled()
+    assert (task.name, tuple(task.args)) == ("find_merge_suggestions", (org.pk,))
+    assert task.eta is not None
 
 
 def test_claim_is_once_and_running_twice_stores_once(org, community):
