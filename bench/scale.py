@@ -24,10 +24,13 @@ one database and prints JSON (used internally).
 
 from __future__ import annotations
 
+import functools
+import html
 import io
 import json
 import os
 import random
+import re
 import statistics
 import string
 import subprocess
@@ -35,8 +38,10 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = int(os.environ.get("BENCH_SCALE_ROUNDS", "25"))
@@ -55,6 +60,32 @@ SURNAMES = (
 GIVEN = (
     "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏辉建国俊"
     "峰宇浩然子轩梓涵一诺欣怡雨泽思远嘉怡晨阳"
+)
+# The activity history of the grown members: the mean per member (a third lurk: none), the
+# mix of kinds, the share who speak on WeChat (1 in N), when they joined (seconds ago).
+ACTIVITIES_PER_MEMBER = 10
+LURKERS = 0.33
+ACTIVITY_KINDS = ("message", "reply", "reaction", "post", "check_in")
+ACTIVITY_WEIGHTS = (50, 20, 17, 5, 8)
+WECHAT_SHARE = 25
+JOINED_WITHIN = (7 * 86400, 183 * 86400)
+TEXTS = (
+    "大家好,请多关照!",
+    "今天的分享太有收获了,感谢老师!",
+    "请问有没有培训需求调研的模板?",
+    "周四的沙龙我报名了,有一起的吗?",
+    "收到,谢谢群主!",
+    "已经打卡,坚持就是胜利",
+)
+# (floor, one per N members): duplicate accounts, accepted merges, import jobs.
+DUPLICATES = (40, 100)
+MERGES = (30, 2000)
+IMPORT_JOBS = (40, 500)
+ACTIVITY_TABLES = (
+    "activity_activity",
+    "imports_importjob",
+    "members_mergesuggestion",
+    "members_merge",
 )
 
 
@@ -132,8 +163,11 @@ def orchestrate(selected: list[str] | None = None) -> int:
         workers = [Worker(database, size) for size in sizes]
         try:
             ready = [json.loads(w.ask("ready")) for w in workers]
+            everywhere = set.intersection(*(set(r["pages"]) for r in ready))
             pages: list[str] = [
-                p for p in ready[0]["pages"] if not selected or any(w in p for w in selected)
+                p
+                for p in ready[0]["pages"]
+                if p in everywhere and (not selected or any(w in p for w in selected))
             ]
             samples: dict[str, list[list[float]]] = {p: [[] for _ in workers] for p in pages}
             rng = random.Random(1)
@@ -217,10 +251,9 @@ def worker(database: str, size: int) -> None:
     call_command("collectstatic", interactive=False, verbosity=0, stdout=quiet)
     call_command("load_demo", verbosity=0, stdout=quiet)
     world = World()
-    if size:
-        started = time.perf_counter()
-        world.grow_to(size)
-        log(f"{database}: grown to {size} members in {time.perf_counter() - started:.0f} s")
+    started = time.perf_counter()
+    world.populate(size)
+    log(f"{database}: {world.member_total()} members in {time.perf_counter() - started:.0f} s")
     pages = world.pages()
     for line in sys.stdin:
         command = line.rstrip("\n")
@@ -275,6 +308,8 @@ class World:
             self.clients[f"{key}-api"] = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
         self.phones = set(Member.objects.values_list("phone", flat=True))
         self.serial = 0
+        self.originals: list[int] = []  # the members given a duplicate account
+        self.busy: Any = None  # the member with the most activities in the big community
 
     def _raise_capacity(self) -> None:
         from shequn.accounts.selectors import build_scope
@@ -296,7 +331,7 @@ class World:
         name_query = probe.display_name
         phone_fragment = probe.phone[-7:-2]
         get = self._get
-        return {
+        pages: dict[str, Callable[[], None]] = {
             "dashboard /": lambda: get("admin", "/"),
             "communities /communities/": lambda: get("admin", "/communities/"),
             "community page (100k members)": lambda: get("admin", f"/communities/{big}/"),
@@ -330,6 +365,104 @@ class World:
                 "head-api", f"/api/v1/memberships?community_id={big}&status=active"
             ),
         }
+        pages.update(self._activity_pages())
+        return pages
+
+    def _activity_pages(self) -> dict[str, Callable[[], None]]:
+        """The activity stream, imports and merges (issue 6); a page that is not there (yet)
+        is left out with a note on stderr."""
+        big, probe = self.big.pk, self.probe
+        assert probe is not None
+        feed = f"/activity/communities/{big}/"
+        wanted: list[tuple[str, str, str]] = [
+            ("activity feed (big community)", "admin", feed),
+            ("  feed kind=post", "admin", f"{feed}?kind=post"),
+            ("  feed channel=wechat", "admin", f"{feed}?channel=wechat"),
+            ("  feed member name", "admin", f"{feed}?member={quote(probe.display_name)}"),
+            ("  feed older page", "admin", self._next_link("admin", feed)),
+            ("member timeline", "admin", f"/activity/members/{probe.pk}/"),
+            ("  timeline of a busy member", "admin", f"/activity/members/{self.busy.pk}/"),
+            ("imports /imports/", "admin", "/imports/"),
+            ("merge queue /merges/", "admin", "/merges/"),
+            ("  queue reason=phone", "admin", "/merges/?reason=phone"),
+            ("merge history /merges/history/", "admin", "/merges/history/"),
+            ("head: activity feed", "head", feed),
+            ("head: feed older page", "head", self._next_link("head", feed)),
+            ("head: member timeline", "head", f"/activity/members/{probe.pk}/"),
+            ("head: member detail", "head", f"/members/{probe.pk}/"),
+            ("head: imports", "head", "/imports/"),
+            ("head: merge queue", "head", "/merges/"),
+            ("head: merge history", "head", "/merges/history/"),
+            ("API activities", "admin-api", "/api/v1/activities"),
+            (
+                "API activities ?community_id=",
+                "admin-api",
+                f"/api/v1/activities?community_id={big}",
+            ),
+            ("API activities ?kind=message", "admin-api", "/api/v1/activities?kind=message"),
+            (
+                "API activities page 2",
+                "admin-api",
+                self._next_cursor("admin-api", "/api/v1/activities"),
+            ),
+            (
+                "API activities of the community, page 2",
+                "admin-api",
+                self._next_cursor("admin-api", f"/api/v1/activities?community_id={big}"),
+            ),
+            ("API member activities", "admin-api", f"/api/v1/members/{probe.pk}/activities"),
+            ("API imports", "admin-api", "/api/v1/imports"),
+            ("API merge suggestions", "admin-api", "/api/v1/merge-suggestions"),
+            ("head API activities", "head-api", "/api/v1/activities"),
+            (
+                "head API activities page 2",
+                "head-api",
+                self._next_cursor("head-api", "/api/v1/activities"),
+            ),
+            (
+                "head API activities ?community_id=",
+                "head-api",
+                f"/api/v1/activities?community_id={big}",
+            ),
+            ("head API member activities", "head-api", f"/api/v1/members/{probe.pk}/activities"),
+            ("head API imports", "head-api", "/api/v1/imports"),
+            ("head API merge suggestions", "head-api", "/api/v1/merge-suggestions"),
+        ]
+        pages: dict[str, Callable[[], None]] = {}
+        for name, client, url in wanted:
+            status = self._status(client, url) if url else "no next page"
+            if status != "200":
+                log(f"skipped {name!r}: {url} answers {status}")
+                continue
+            pages[name] = functools.partial(self._get, client, url)
+        return pages
+
+    def _status(self, client: str, url: str) -> str:
+        """The status a page answers ("200"), or the error it raises (a page being written)."""
+        try:
+            return str(self.clients[client].get(url).status_code)
+        except Exception as exc:  # any failure skips the page, with the reason
+            return f"{type(exc).__name__}: {exc}"
+
+    def _next_link(self, client: str, url: str) -> str:
+        """The console page's "Older" link (its cursor), or "" when there is none."""
+        if self._status(client, url) != "200":
+            return ""
+        response = self.clients[client].get(url)
+        found = re.search(r'rel="next" href="([^"]+)"', response.content.decode())
+        if found is None:
+            return ""
+        return url.split("?", 1)[0] + html.unescape(found.group(1))
+
+    def _next_cursor(self, client: str, url: str) -> str:
+        """The API list's second page (by its `next_cursor`), or "" when there is none."""
+        if self._status(client, url) != "200":
+            return ""
+        response = self.clients[client].get(url)
+        cursor = response.json().get("next_cursor")
+        if not cursor:
+            return ""
+        return f"{url}{'&' if '?' in url else '?'}cursor={quote(cursor)}"
 
     def _get(self, client: str, url: str) -> None:
         response = self.clients[client].get(url)
@@ -347,14 +480,29 @@ class World:
                 self.phones.add(phone)
                 return phone
 
+    def populate(self, total: int) -> None:
+        """Grow to `total` members (none at 0: the demo alone) with their activity history,
+        then, at every size, duplicate accounts and the merge suggestions found for them, a
+        few merges and import jobs — a floor that fills a page even for the demo, and more in
+        proportion to the size (DUPLICATES, MERGES, IMPORT_JOBS)."""
+        from shequn.members.counters import recount_members
+
+        floor_dups, per_dup = DUPLICATES
+        duplicates = floor_dups + total // per_dup
+        if total:
+            self.grow_to(total - duplicates)
+        self._duplicates(duplicates)
+        result = recount_members(organization_id=self.org.pk)
+        log(f"recount: {result}")
+        self._merges()
+        self._imports(IMPORT_JOBS[0] + total // IMPORT_JOBS[1])
+        self._planner_statistics()
+        self.busy = self._busiest_member()
+
     def grow_to(self, total: int, batch: int = 5000) -> None:
         """Add members (in the big community) until the organisation has `total`."""
         while (missing := total - self.member_total()) > 0:
             self._add(min(batch, missing))
-        from shequn.members.counters import recount_members
-
-        result = recount_members(organization_id=self.org.pk)
-        log(f"recount: {result}")
 
     def _add(self, n: int) -> None:
         from django.db import transaction
@@ -392,19 +540,29 @@ class World:
                     )
                 )
             people = Member.objects.bulk_create(people, batch_size=1000)
-            Identity.objects.bulk_create(
-                [
-                    Identity(
-                        organization=self.org,
-                        member=m,
-                        channel=Channel.WECOM,
-                        external_id=f"wm-bench-{m.pk}",
-                        display_name=m.display_name,
-                    )
-                    for m in people
-                ],
-                batch_size=1000,
-            )
+            identities = [
+                Identity(
+                    organization=self.org,
+                    member=m,
+                    channel=Channel.WECOM,
+                    external_id=f"wm-bench-{m.pk}",
+                    display_name=m.display_name,
+                )
+                for m in people
+            ]
+            # One in WECHAT_SHARE also has a WeChat account, and speaks there.
+            identities += [
+                Identity(
+                    organization=self.org,
+                    member=m,
+                    channel=Channel.WECHAT,
+                    external_id=f"wx-bench-{m.pk}",
+                    display_name=m.display_name,
+                )
+                for m in people
+                if m.pk % WECHAT_SHARE == 0
+            ]
+            identities = Identity.objects.bulk_create(identities, batch_size=1000)
             memberships = Membership.objects.bulk_create(
                 [
                     Membership(
@@ -412,7 +570,8 @@ class World:
                         community=self.big,
                         role=rng.choice(roles),
                         source=MembershipSource.IMPORT,
-                        joined_at=now,
+                        joined_at=now
+                        - timedelta(seconds=rng.uniform(JOINED_WITHIN[0], JOINED_WITHIN[1])),
                         member_sort_key=m.sort_key,
                     )
                     for m in people
@@ -435,6 +594,210 @@ class World:
                 ],
                 batch_size=1000,
             )
+            speaking = {i.member_id: i for i in identities}  # WeChat wins where there is one
+            self._activities(memberships, speaking, now)
+
+    def _activities(self, memberships: list[Any], speaking: dict[int, Any], now: Any) -> None:
+        """Each new member's join (at their membership's joined_at), then what they did since:
+        ~ACTIVITIES_PER_MEMBER on average (a third lurk, a few write a lot), in the mix of
+        ACTIVITY_KINDS, on the channel of their account, at random times since they joined."""
+        from shequn.activity.models import Activity, ActivityKind, ActivitySource
+
+        rng = self.rng
+        rows = []
+        for ms in memberships:
+            identity = speaking[ms.member_id]
+            common = {
+                "organization_id": self.org.pk,
+                "community_id": self.big.pk,
+                "member_id": ms.member_id,
+                "identity_id": identity.pk,
+                "channel": identity.channel,
+                "source": ActivitySource.IMPORT,
+            }
+            rows.append(
+                Activity(
+                    **common,
+                    kind=ActivityKind.JOIN,
+                    occurred_at=ms.joined_at,
+                    external_id=f"bench-join-{ms.pk}",
+                )
+            )
+            active = rng.random() >= LURKERS
+            count = int(rng.expovariate((1 - LURKERS) / ACTIVITIES_PER_MEMBER)) if active else 0
+            span = (now - ms.joined_at).total_seconds()
+            previous = ""
+            for i, kind in enumerate(rng.choices(ACTIVITY_KINDS, ACTIVITY_WEIGHTS, k=count)):
+                external_id = f"bench-{ms.member_id}-{i}"
+                text, properties, reply_to = "", {}, ""
+                if kind == ActivityKind.REACTION:
+                    properties = {"emoji": rng.choice("👍❤🎉👏🙏")}
+                    reply_to = previous
+                elif kind == ActivityKind.REPLY:
+                    text, reply_to = rng.choice(TEXTS), previous
+                elif kind != ActivityKind.CHECK_IN:
+                    text = rng.choice(TEXTS)
+                rows.append(
+                    Activity(
+                        **common,
+                        kind=kind,
+                        occurred_at=ms.joined_at + timedelta(seconds=rng.uniform(0, span)),
+                        external_id=external_id,
+                        text=text,
+                        reply_to=reply_to,
+                        properties=properties,
+                    )
+                )
+                previous = external_id
+        Activity.objects.bulk_create(rows, batch_size=5000)
+
+    def _duplicates(self, n: int) -> None:
+        """`n` second accounts of members, as ingestion creates them for an unknown Telegram
+        account: a member with the same name in the same chapter, whose Telegram identity
+        gives the phone the first member's record has (a 同一手机号 suggestion each)."""
+        from shequn.members.models import Channel, Identity, Member
+
+        assert self.probe is not None
+        originals = list(
+            Member.objects.filter(organization=self.org, merged_into__isnull=True)
+            .exclude(phone="")
+            .exclude(pk=self.probe.pk)
+            .order_by("pk")
+            .values_list("pk", "display_name", "sort_key", "chapter_id", "phone")
+        )
+        picked = self.rng.sample(originals, n)
+        self.originals = [pk for pk, *_ in picked]
+        seconds = Member.objects.bulk_create(
+            [
+                Member(
+                    organization=self.org,
+                    chapter_id=chapter_id,
+                    display_name=name,
+                    sort_key=sort_key,
+                )
+                for _, name, sort_key, chapter_id, _ in picked
+            ],
+            batch_size=1000,
+        )
+        Identity.objects.bulk_create(
+            [
+                Identity(
+                    organization=self.org,
+                    member=second,
+                    channel=Channel.TELEGRAM,
+                    external_id=f"tg-dup-{second.pk}",
+                    display_name=second.display_name,
+                    phone=phone,
+                )
+                for second, (*_, phone) in zip(seconds, picked, strict=True)
+            ],
+            batch_size=1000,
+        )
+
+    def _merges(self) -> None:
+        """Find the suggestions (the real service), then accept a few of the phone matches."""
+        from shequn.accounts.selectors import build_scope
+        from shequn.members.merge_suggestions import accept_suggestion, refresh_merge_suggestions
+        from shequn.members.models import MergeSuggestion, MergeSuggestionStatus
+
+        started = time.perf_counter()
+        result = refresh_merge_suggestions(self.org)
+        log(f"merge suggestions: {result} in {time.perf_counter() - started:.1f} s")
+        floor, per = MERGES
+        wanted = floor + (self.member_total() // per)
+        originals = set(self.originals)
+        phone_matches = MergeSuggestion.objects.filter(
+            organization=self.org,
+            status=MergeSuggestionStatus.OPEN,
+            reason_codes__contains=",phone,",
+        ).order_by("pk")
+        actor = build_scope(self.admin)
+        done = 0
+        started = time.perf_counter()
+        for suggestion in phone_matches.iterator():
+            if done == wanted:
+                break
+            keep = next(
+                (m for m in (suggestion.member_a_id, suggestion.member_b_id) if m in originals),
+                None,
+            )
+            if keep is None:
+                continue
+            accept_suggestion(actor=actor, suggestion=suggestion, keep=keep)
+            done += 1
+        log(f"merged {done} pairs in {time.perf_counter() - started:.1f} s")
+
+    def _imports(self, n: int) -> None:
+        """`n` finished import jobs (a few failed), a third of them the chapter head's into the
+        big community; rows only: the lists never open the files."""
+        from datetime import UTC, datetime
+
+        from shequn.imports.models import ImportFormat, ImportJob, ImportKind, ImportStatus
+
+        rng = self.rng
+        jobs = []
+        started = datetime(2026, 6, 1, tzinfo=UTC)
+        for i in range(n):
+            by_head = i % 3 == 0
+            kind = ImportKind.MEMBERS if i % 4 == 0 else ImportKind.ACTIVITIES
+            fmt = (
+                rng.choice((ImportFormat.CSV, ImportFormat.XLSX))
+                if kind == ImportKind.MEMBERS
+                else rng.choice((ImportFormat.JSONL, ImportFormat.TELEGRAM))
+            )
+            failed = i % 17 == 5
+            rows = rng.randint(50, 20000)
+            rejected = 0 if failed else rng.choice((0, 0, 0, rng.randint(1, 40)))
+            at = started + timedelta(hours=6 * i)
+            jobs.append(
+                ImportJob(
+                    organization=self.org,
+                    kind=kind,
+                    format=fmt,
+                    community=self.big if by_head or rng.random() < 0.5 else None,
+                    created_by=(self.head if by_head else self.admin).user,
+                    file=f"imports/files/bench-{i}.{fmt}",
+                    original_name=f"导入-{i}.{'json' if fmt == ImportFormat.TELEGRAM else fmt}",
+                    size=rows * 180,
+                    status=ImportStatus.FAILED if failed else ImportStatus.DONE,
+                    bytes_read=rows * 180,
+                    rows_read=rows,
+                    rows_new=rows - rejected,
+                    rows_rejected=rejected,
+                    rejects_file=f"imports/rejects/bench-{i}.jsonl" if rejected else "",
+                    error="文件在第 12 行中断。" if failed else "",
+                    started_at=at,
+                    finished_at=at + timedelta(seconds=rows / 5000 + 1),
+                )
+            )
+        ImportJob.objects.bulk_create(jobs, batch_size=1000)
+
+    def _planner_statistics(self) -> None:
+        """What autovacuum does after a bulk load on PostgreSQL (recount_members analysed
+        the member tables, and on SQLite everything), at once."""
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            return
+        with connection.cursor() as cursor:
+            for table in ACTIVITY_TABLES:
+                cursor.execute(f"VACUUM (ANALYZE) {table}")
+
+    def _busiest_member(self) -> Any:
+        from django.db.models import Count
+
+        from shequn.activity.models import Activity
+        from shequn.members.models import Member
+
+        top = (
+            Activity.objects.filter(community=self.big)
+            .values("member_id")
+            .annotate(n=Count("id"))
+            .order_by("-n", "member_id")
+            .first()
+        )
+        assert top is not None
+        return Member.objects.get(pk=top["member_id"])
 
 
 if __name__ == "__main__":

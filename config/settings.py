@@ -157,6 +157,13 @@ STATIC_ROOT = VAR_DIR / "staticfiles"
 # Files that must never be public (import uploads and their rejects): served only by
 # permission-checked views (shequn/imports/storage.py).
 SHEQUN_PRIVATE_ROOT = Path(os.environ.get("SHEQUN_PRIVATE_ROOT", VAR_DIR / "private"))
+# Imports (docs/imports.md): the largest file the command reads / the console and API accept,
+# and how long a running import may go without progress before the sweeper queues it again.
+SHEQUN_IMPORT_MAX_BYTES = int(os.environ.get("SHEQUN_IMPORT_MAX_BYTES", 1024**3))
+SHEQUN_IMPORT_UPLOAD_MAX_BYTES = int(
+    os.environ.get("SHEQUN_IMPORT_UPLOAD_MAX_BYTES", 200 * 1024**2)
+)
+SHEQUN_IMPORT_STALL_SECONDS = int(os.environ.get("SHEQUN_IMPORT_STALL_SECONDS", 180))
 STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise expects it even before collectstatic
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))

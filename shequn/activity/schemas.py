@@ -135,11 +135,14 @@ ACTIVITY_ITEM_SCHEMA: dict[str, Any] = {
                 "username": _NULLABLE_TEXT,
                 "email": _NULLABLE_TEXT,
                 "phone": _NULLABLE_TEXT,
+                "avatar_url": _NULLABLE_TEXT,
+                "union_id": _NULLABLE_TEXT,
             },
         },
         "community": {
             "anyOf": [{"type": "string"}, {"type": "null"}],
-            "description": "A community's slug; omitted or null: organisation-wide.",
+            "description": "A community's slug; omitted or null: organisation-wide (org admins "
+            "only; a join or leave needs a community).",
         },
         "text": {
             "anyOf": [{"type": "string", "maxLength": ACTIVITY_TEXT_MAX_LENGTH}, {"type": "null"}]
@@ -148,7 +151,7 @@ ACTIVITY_ITEM_SCHEMA: dict[str, Any] = {
             "anyOf": [{"type": "string", "maxLength": EXTERNAL_ID_MAX_LENGTH}, {"type": "null"}]
         },
         "properties": {"type": "object"},
-        "weight": {"type": "integer"},
+        "weight": {"type": "integer", "minimum": -32768, "maximum": 32767, "default": 1},
     },
 }
 

@@ -678,7 +678,7 @@ class _Builder:
 HISTORY_DAYS = 150  # how far back the chat history of long-lived communities goes
 HISTORY_BATCH = 5000
 # Activities per community (a few thousand each; more where more people talk).
-HISTORY_VOLUME = {
+HISTORY_VOLUME: dict[str, int] = {
     CommunityKind.REGIONAL: 3200,
     CommunityKind.CORE_FANS: 2600,
     CommunityKind.LEAD_GEN: 2100,

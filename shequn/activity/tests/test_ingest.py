@@ -1,4 +1,4 @@
-"""The ingestion service: counts, duplicates, rejections, actors, scope (shequn.activity.services)."""
+"""The ingestion service (shequn.activity.services): counts, duplicates, rejections, actors."""
 
 from __future__ import annotations
 
@@ -298,7 +298,7 @@ def test_history_older_than_the_community_is_accepted(org, community):
 def test_rows_without_a_community_use_the_default_or_are_organisation_wide(
     org, community, other_community
 ):
-    rows = [line(1, community=None), activity(2, community="BJ-Salon")]
+    rows: list[Any] = [line(1, community=None), activity(2, community="BJ-Salon")]
     del rows[1]["community"]
     rows.append(activity(3, community="BJ-Salon"))
     ingest(org, rows, default_community=community)
