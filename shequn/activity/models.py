@@ -47,8 +47,15 @@ class Activity(models.Model):
     """One thing a member did: a message, a check-in, a join, …"""
 
     id = models.BigAutoField(primary_key=True)
+    # No single-column indexes on organisation, community and member: each leads one of the
+    # composite indexes below, which serve the same lookups (three B-trees fewer to keep up
+    # at every insert; see docs/activities.md).
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organisation")
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("organisation"),
     )
     # Empty for organisation-wide actions (a purchase in the shop, say).
     community = models.ForeignKey(
@@ -57,10 +64,15 @@ class Activity(models.Model):
         related_name="activities",
         null=True,
         blank=True,
+        db_index=False,
         verbose_name=_("community"),
     )
     member = models.ForeignKey(
-        Member, on_delete=models.CASCADE, related_name="activities", verbose_name=_("member")
+        Member,
+        on_delete=models.CASCADE,
+        related_name="activities",
+        db_index=False,
+        verbose_name=_("member"),
     )
     # The account it came through; empty for shequn's own events of a member with no identity.
     identity = models.ForeignKey(
