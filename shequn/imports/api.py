@@ -75,7 +75,7 @@ def get_import_rejects(request: HttpRequest, job_id: PathId) -> FileResponse:
 @router.post(
     "/imports",
     response={202: ImportJobOut},
-    openapi_extra=problem_responses(404, 413, 422),
+    openapi_extra=problem_responses(403, 404, 413, 422),
 )
 def create_import(
     request: HttpRequest,

@@ -155,7 +155,7 @@ def accept_merge_suggestion(
 @router.post(
     "/merge-suggestions/{suggestion_id}/reject",
     response=MergeSuggestionOut,
-    openapi_extra=problem_responses(403, 404, 409),
+    openapi_extra=problem_responses(403, 404, 409, 422),
 )
 def reject_merge_suggestion(request: HttpRequest, suggestion_id: PathId) -> Any:
     """The two are different people: the pair is never suggested again."""
@@ -199,7 +199,7 @@ def create_merge(request: HttpRequest, payload: MergeIn) -> Any:
 @router.post(
     "/merges/{merge_id}/unmerge",
     response=MergeOut,
-    openapi_extra=problem_responses(403, 404, 409),
+    openapi_extra=problem_responses(403, 404, 409, 422),
 )
 def unmerge_merge(request: HttpRequest, merge_id: PathId) -> Any:
     """Undo a merge: the merged member gets back exactly what it had."""
