@@ -91,7 +91,7 @@ def log(message: str) -> None:
 # --- the rows ----------------------------------------------------------------------------------
 
 
-def batches() -> Iterator[list[dict[str, Any]]]:
+def batches(prefix: str = "bench") -> Iterator[list[dict[str, Any]]]:
     """The benchmark's rows, BATCH at a time: every account appears first in order (about
     IDENTITIES / batches new ones per batch), the rest of a batch are earlier accounts."""
     rng = random.Random(6)
@@ -112,7 +112,7 @@ def batches() -> Iterator[list[dict[str, Any]]]:
                 "join" if first and JOINS else rng.choice(("message",) * 6 + ("reply", "reaction"))
             )
             row: dict[str, Any] = {
-                "id": f"bench-{n}",
+                "id": f"{prefix}-{n}",
                 "channel": "telegram",
                 "kind": kind,
                 "occurred_at": (START + timedelta(seconds=n * 7)).isoformat(),
@@ -121,7 +121,7 @@ def batches() -> Iterator[list[dict[str, Any]]]:
                 "text": rng.choice(TEXTS) if kind == "message" else "",
             }
             if kind in ("reply", "reaction"):
-                row["reply_to"] = f"bench-{rng.randrange(max(n, 1))}"
+                row["reply_to"] = f"{prefix}-{rng.randrange(max(n, 1))}"
             rows.append(row)
             n += 1
         yield rows
@@ -274,9 +274,36 @@ def worker(database: str) -> dict[str, Any]:
         again_new += result.new
         again_duplicate += result.duplicate
         first += len(rows)
+    # 3. Steady state: as many new activities again (new ids), every actor now known — what
+    # a community's stream is once its members are in (no account to create), alternating
+    # with both baselines on the same rows.
+    known_time = known_raw_time = known_indexed_time = 0.0
+    known_new = 0
+    first = 0
+    for rows in batches(prefix="known"):
+        lines = [encode(row) for row in rows]
+        values = raw_tuples(rows)
+        start = time.perf_counter()
+        result = ingest_activities(
+            organization=org, rows=lines, source="import", actor=None, first_index=first
+        )
+        known_time += time.perf_counter() - start
+        start = time.perf_counter()
+        raw_insert(values)
+        known_raw_time += time.perf_counter() - start
+        if not sqlite:
+            start = time.perf_counter()
+            indexed_insert(values)
+            known_indexed_time += time.perf_counter() - start
+        known_new += result.new
+        first += len(rows)
     from shequn.members.models import Identity, Member
 
     return {
+        "known_s": known_time,
+        "known_raw_s": known_raw_time,
+        "known_indexed_s": known_indexed_time,
+        "known_new": known_new,
         "database": database,
         "rows": ROWS,
         "new": new,
@@ -353,6 +380,19 @@ def report(result: dict[str, Any]) -> None:
     print(
         f"  again        {rows / result['again_s']:>10,.0f} rows/s  ({result['again_s']:.1f} s; "
         f"new {result['again_new']:,}, duplicate {result['again_duplicate']:,})"
+    )
+    known = rows / result["known_s"]
+    known_raw = rows / result["known_raw_s"]
+    print(
+        f"  known actors {known:>10,.0f} rows/s  ({result['known_s']:.1f} s; new "
+        f"{result['known_new']:,}; no account to create); ratio / {baseline} "
+        f"{known / known_raw:.2f}"
+        + (
+            f", / COPY + INSERT ON CONFLICT into the same indexes "
+            f"{known / (rows / result['known_indexed_s']):.2f}"
+            if result["known_indexed_s"]
+            else ""
+        )
     )
     print(f"  peak RSS     {result['peak_rss_mb']:>10,.0f} MB  (target ≤ 500 MB)")
     sys.stdout.flush()

@@ -13,7 +13,16 @@ its 300-member time at 100,000 members; the script exits 1 when a page misses it
 The new members arrive by bulk_create (with an identity each, and the audit entry their join
 would have written), and then `shequn.members.counters.recount_members` gives them exactly the
 counters, sort keys and search index the services would have (tested in
-shequn/members/tests/test_counters.py).
+shequn/members/tests/test_counters.py). Each new member also gets the activity history
+ingestion would have stored (Activity rows by bulk_create, the same columns): a join at their
+membership's joined_at (spread over the last six months), then ~10 activities on average (a
+third lurk; message, reply, reaction, post, check-in) at random times since, on WeCom or, for
+one in 25, WeChat. At every size (a floor that fills a page even for the demo, plus more in
+proportion): duplicate accounts (60 + 1 per 100 members: a Telegram account giving a member's
+phone), the suggestions `refresh_merge_suggestions` finds for them (and for namesakes), 30 + 1
+per 2,000 members of them accepted through `accept_suggestion`, and import jobs (40 + 1 per
+500 members; rows only). Pages that do not answer 200 when the worker starts are left out
+with a note on stderr (a page still being written).
 
 Environment: BENCH_SCALE_SIZES (default "10000,100000"), BENCH_SCALE_ROUNDS (default 25),
 BENCH_SCALE_DATABASES (default "sqlite,postgresql"), BENCH_SCALE_MARKDOWN=1 for a Markdown

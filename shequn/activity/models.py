@@ -47,6 +47,11 @@ class Activity(models.Model):
     """One thing a member did: a message, a check-in, a join, …"""
 
     id = models.BigAutoField(primary_key=True)
+    # The four references have no database constraint (`db_constraint=False`): the ingestion
+    # service resolves every one of them inside the transaction that inserts the rows, and
+    # Django's own cascade (on_delete) still deletes a member's or a community's activities.
+    # A constraint would cost four trigger look-ups per row at commit, a quarter of the
+    # ingestion time (docs/activities.md, "Speed").
     # No single-column indexes on organisation, community and member: each leads one of the
     # composite indexes below, which serve the same lookups (three B-trees fewer to keep up
     # at every insert; see docs/activities.md).
@@ -55,6 +60,7 @@ class Activity(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
         db_index=False,
+        db_constraint=False,
         verbose_name=_("organisation"),
     )
     # Empty for organisation-wide actions (a purchase in the shop, say).
@@ -65,6 +71,7 @@ class Activity(models.Model):
         null=True,
         blank=True,
         db_index=False,
+        db_constraint=False,
         verbose_name=_("community"),
     )
     member = models.ForeignKey(
@@ -72,6 +79,7 @@ class Activity(models.Model):
         on_delete=models.CASCADE,
         related_name="activities",
         db_index=False,
+        db_constraint=False,
         verbose_name=_("member"),
     )
     # The account it came through; empty for shequn's own events of a member with no identity.
@@ -81,6 +89,7 @@ class Activity(models.Model):
         related_name="activities",
         null=True,
         blank=True,
+        db_constraint=False,
         verbose_name=_("identity"),
     )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)

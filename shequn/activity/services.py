@@ -337,7 +337,8 @@ def _resolve_actors(
         }
     return resolve_identities(
         organization_id=organization.pk,
-        accounts={key: _profile(item) for key, item in accounts.items()},
+        accounts=accounts,
+        profile_of=lambda key: _profile(accounts[key]),
     )
 
 

@@ -17,7 +17,7 @@ operator recorded): the channel's are on the identity, where identity merge comp
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -75,7 +75,10 @@ def _lock_organization(organization_id: int) -> None:
 def find_identities(
     *, organization_id: int, keys: Iterable[AccountKey]
 ) -> dict[AccountKey, ResolvedAccount]:
-    """The known accounts among `keys`: one query per LOOKUP_CHUNK accounts."""
+    """The known accounts among `keys`: on PostgreSQL one query joining the identities to the
+    keys as two arrays (served by the unique index); elsewhere one query per LOOKUP_CHUNK."""
+    if connection.vendor == "postgresql":
+        return _find_identities_postgresql(organization_id, keys)
     by_channel: dict[str, list[str]] = {}
     for channel, external_id in keys:
         by_channel.setdefault(channel, []).append(external_id)
@@ -99,6 +102,31 @@ def find_identities(
         for channel, external_id, member_id, pk in rows:
             found[channel, external_id] = ResolvedAccount(member_id=member_id, identity_id=pk)
     return found
+
+
+def _find_identities_postgresql(
+    organization_id: int, keys: Iterable[AccountKey]
+) -> dict[AccountKey, ResolvedAccount]:
+    channels: list[str] = []
+    external_ids: list[str] = []
+    for channel, external_id in keys:
+        channels.append(channel)
+        external_ids.append(external_id)
+    if not channels:
+        return {}
+    table = Identity._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT i.channel, i.external_id, i.member_id, i.id FROM {table} i "  # noqa: S608
+            "JOIN unnest(%s::text[], %s::text[]) AS k(channel, external_id) "
+            "ON i.channel = k.channel AND i.external_id = k.external_id "
+            "WHERE i.organization_id = %s",
+            [channels, external_ids, organization_id],
+        )
+        return {
+            (channel, external_id): ResolvedAccount(member_id=member_id, identity_id=pk)
+            for channel, external_id, member_id, pk in cursor.fetchall()
+        }
 
 
 def _clean_email(value: str) -> str:
@@ -278,24 +306,27 @@ def create_accounts(
 def resolve_identities(
     *,
     organization_id: int,
-    accounts: Mapping[AccountKey, AccountProfile],
+    accounts: Iterable[AccountKey],
+    profile_of: Callable[[AccountKey], AccountProfile],
     create: bool = True,
 ) -> dict[AccountKey, ResolvedAccount]:
-    """Every account's member and identity; unknown ones are created when `create`.
+    """Every account's member and identity; unknown ones are created when `create`, from
+    `profile_of(key)` (asked only for the unknown ones).
 
     One lookup query for all of them; when some are unknown, the organisation row is locked
     and those are looked up again (a concurrent batch may just have created them) before the
     rest are created. Runs inside the caller's transaction.
     """
-    found = find_identities(organization_id=organization_id, keys=accounts)
-    missing = [key for key in accounts if key not in found]
+    keys = list(accounts)
+    found = find_identities(organization_id=organization_id, keys=keys)
+    missing = [key for key in keys if key not in found]
     if not missing or not create:
         return found
     _lock_organization(organization_id)
     found.update(find_identities(organization_id=organization_id, keys=missing))
     created = create_accounts(
         organization_id=organization_id,
-        accounts={key: accounts[key] for key in missing if key not in found},
+        accounts={key: profile_of(key) for key in missing if key not in found},
     )
     found.update(created)
     return found

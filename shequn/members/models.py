@@ -309,8 +309,15 @@ class MemberNameGram(models.Model):
     of looking up every match and sorting them (a surname matches ~1% of an organisation).
     """
 
+    # Pieces are an index kept by the services (shequn.members.search, .bulk), written by the
+    # thousand at ingestion: no database constraint on their two references (Django's cascade
+    # still deletes them with their member), so a bulk of new members costs no trigger per piece.
     member = models.ForeignKey(
-        Member, on_delete=models.CASCADE, related_name="name_grams", verbose_name=_("member")
+        Member,
+        on_delete=models.CASCADE,
+        related_name="name_grams",
+        db_constraint=False,
+        verbose_name=_("member"),
     )
     gram = models.CharField(_("name piece"), max_length=NAME_GRAM_MAX_LENGTH)
     organization = models.ForeignKey(
@@ -318,6 +325,7 @@ class MemberNameGram(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
         editable=False,
+        db_constraint=False,
         verbose_name=_("organisation"),
     )
     sort_key = models.CharField(
