@@ -26,6 +26,7 @@ from shequn.activity.services import ingest_activities
 from shequn.core.problems import problem_response, problem_responses
 from shequn.core.schemas import PathId
 from shequn.members.selectors import get_member_for_user
+from shequn.members.tasks import request_merge_suggestions
 from shequn.organizations.selectors import get_community_for_user
 
 router = Router(tags=["activities"])
@@ -109,6 +110,8 @@ def ingest_batch(request: HttpRequest) -> HttpResponse | dict[str, Any]:
         source=ActivitySource.API,
         actor=actor,
     )
+    if result.members_created:  # new people: look for their other accounts (debounced)
+        request_merge_suggestions(actor.organization.pk)
     rejected = sorted(result.rejected, key=lambda r: r.index)
     return {"new": result.new, "duplicate": result.duplicate, "rejected": rejected}
 

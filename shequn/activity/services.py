@@ -98,12 +98,15 @@ class IngestResult:
     new: int = 0
     duplicate: int = 0
     rejected: list[Rejected] = field(default_factory=list)
+    # Members (each with their identity) created for actors seen for the first time.
+    members_created: int = 0
 
     def add(self, other: IngestResult) -> None:
         """Add another batch's counts (for callers that ingest a file batch by batch)."""
         self.new += other.new
         self.duplicate += other.duplicate
         self.rejected.extend(other.rejected)
+        self.members_created += other.members_created
 
 
 @dataclass(frozen=True)
@@ -285,7 +288,7 @@ def _ingest(
     if not staged:
         return result
 
-    resolved = _resolve_actors(organization, accounts, member)
+    resolved, result.members_created = _resolve_actors(organization, accounts, member)
     new_ords = _store(organization, staged, resolved, source, member)
     new_count = len(new_ords) if isinstance(new_ords, list) else new_ords
     result.new = new_count
@@ -324,7 +327,7 @@ def resolved_for(
 
 def _resolve_actors(
     organization: Organization, accounts: Mapping[AccountKey, _Staged], member: Member | None
-) -> dict[AccountKey, ResolvedAccount]:
+) -> tuple[dict[AccountKey, ResolvedAccount], int]:
     if member is not None:
         identities = Identity.objects.filter(
             member_id=member.pk, organization_id=organization.pk
@@ -334,7 +337,7 @@ def _resolve_actors(
             (channel, external_id): ResolvedAccount(member.pk, pk)
             for channel, external_id, pk in identities
             if (channel, external_id) in wanted
-        }
+        }, 0
     return resolve_identities(
         organization_id=organization.pk,
         accounts=accounts,

@@ -309,9 +309,9 @@ def resolve_identities(
     accounts: Iterable[AccountKey],
     profile_of: Callable[[AccountKey], AccountProfile],
     create: bool = True,
-) -> dict[AccountKey, ResolvedAccount]:
-    """Every account's member and identity; unknown ones are created when `create`, from
-    `profile_of(key)` (asked only for the unknown ones).
+) -> tuple[dict[AccountKey, ResolvedAccount], int]:
+    """Every account's member and identity, and how many were created: unknown ones are
+    created when `create`, from `profile_of(key)` (asked only for the unknown ones).
 
     One lookup query for all of them; when some are unknown, the organisation row is locked
     and those are looked up again (a concurrent batch may just have created them) before the
@@ -321,7 +321,7 @@ def resolve_identities(
     found = find_identities(organization_id=organization_id, keys=keys)
     missing = [key for key in keys if key not in found]
     if not missing or not create:
-        return found
+        return found, 0
     _lock_organization(organization_id)
     found.update(find_identities(organization_id=organization_id, keys=missing))
     created = create_accounts(
@@ -329,4 +329,4 @@ def resolve_identities(
         accounts={key: profile_of(key) for key in missing if key not in found},
     )
     found.update(created)
-    return found
+    return found, len(created)

@@ -45,6 +45,8 @@ from shequn.accounts.services import create_operator
 from shequn.activity.models import Activity, ActivityKind, ActivitySource
 from shequn.activity.services import ingest_activities, membership_event_id
 from shequn.members.email_verification import confirm_email_verification
+from shequn.members.merge_demo import PREFIX as DUPLICATE_PREFIX
+from shequn.members.merge_demo import seed_demo_merge_candidates
 from shequn.members.models import (
     Channel,
     Member,
@@ -391,6 +393,12 @@ class _Builder:
         member_login = self._sign_up_demo_member()
         self._backdate()
         self._record_history(people)
+        # A few people with a second account (same phone, unionid, username, a namesake): the
+        # merge queue has something to review.
+        seed_demo_merge_candidates(organization)
+        Member.objects.filter(
+            organization=organization, identities__external_id__startswith=DUPLICATE_PREFIX
+        ).update(created_at=self.now - timedelta(days=3))
         return DemoResult(
             organization=organization, member_count=len(self.members), member_login=member_login
         )

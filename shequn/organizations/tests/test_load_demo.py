@@ -21,7 +21,10 @@ from shequn.organizations.models import Chapter, Community, CommunityKind, Organ
 from shequn.organizations.selectors import list_communities
 
 NOW = timezone.make_aware(datetime(2026, 3, 2))
-IDENTITIES = 573
+# 300 people, and 5 second accounts of some of them (shequn.members.merge_demo) as members of
+# their own, waiting in the merge queue
+MEMBERS = 305
+IDENTITIES = 580
 MEMBERSHIPS = 563
 # one per write: 3 chapters, 9 communities, 4 operators (the first has no actor), 300 members,
 # the identities, the joins, role changes and leaves, the archive, the member's sign-up
@@ -103,7 +106,7 @@ def test_loads_the_club(demo):
         "organizations": 1,
         "chapters": 3,
         "communities": 9,
-        "members": 300,
+        "members": MEMBERS,
         "identities": IDENTITIES,
         "memberships": MEMBERSHIPS,
         "operators": 5,
@@ -125,6 +128,8 @@ def test_loads_the_club(demo):
         "telegram",
         "email",
         "web",
+        "qq",  # the second accounts of shequn.members.merge_demo
+        "discord",
     }
     assert Membership.objects.filter(status="left").count() > 0
     assert Membership.objects.filter(status="removed").count() > 0
@@ -180,7 +185,15 @@ def test_activity_history(demo):
     assert count_members_on(salon, today) == salon.member_count
     assert count_members_on(salon, today - timedelta(days=1000)) < salon.member_count
     # no member was created by the history: every actor was a known account
-    assert Member.objects.count() == 300
+    assert Member.objects.count() == MEMBERS
+
+
+def test_the_merge_queue_has_the_second_accounts(demo):
+    from shequn.members.models import MergeSuggestion
+
+    open_ = MergeSuggestion.objects.filter(status="open")
+    assert open_.count() == 5
+    assert open_.filter(confidence__gte=0.8).count() == 4  # the namesake is a weak one
 
 
 def test_lead_gen_lives_48_hours_and_camp_7_days(demo):
@@ -298,7 +311,7 @@ def test_two_loads_into_fresh_databases_are_identical(db):
 
     first, second = load_then_roll_back(), load_then_roll_back()
     assert first == second
-    assert first[1]["members"] == 300
+    assert first[1]["members"] == MEMBERS
 
 
 def test_bad_now_is_refused(db):
