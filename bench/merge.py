@@ -26,6 +26,7 @@ import random
 import sys
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,7 +104,7 @@ def generate(org, chapters, size: int, rng: random.Random):  # type: ignore[no-u
     keys: dict[str, str] = {}
     handles: dict[str, str] = {}
     people: list[list[int]] = []  # account indexes per person
-    accounts: list[dict] = []
+    accounts: list[dict[str, Any]] = []
     while len(accounts) < size:
         given = rng.choice(GIVEN) if rng.random() < 0.3 else "".join(rng.sample(CHARS, 2))
         name = rng.choice(SURNAMES) + given

@@ -23,6 +23,7 @@ from ninja.openapi.views import openapi_view
 
 from shequn.accounts.api import ApiTokenAuth
 from shequn.accounts.api import router as accounts_router
+from shequn.activity.api import router as activity_router
 from shequn.core.problems import (
     PROBLEM_SCHEMA,
     JsonBodyParser,
@@ -32,7 +33,6 @@ from shequn.core.problems import (
 )
 from shequn.core.ratelimit import install_rate_limit_handler
 from shequn.core.renderers import Utf8JSONRenderer
-from shequn.activity.api import router as activity_router
 from shequn.imports.api import router as imports_router
 from shequn.members.api import router as members_router
 from shequn.members.merge_api import router as merge_router
