@@ -30,6 +30,7 @@ from django.db import connection, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from psycopg.types.json import Jsonb
 
 from shequn.activity.interchange import MEMBERSHIP_KINDS, Row, RowDecoder, RowError
 from shequn.activity.models import ActivityKind, ActivitySource
@@ -438,6 +439,10 @@ def _new_positions(staged: list[_Staged], keys: Iterable[tuple[str, str]]) -> li
     return [ord_ for ord_, item in enumerate(staged) if (item.row.channel, item.row.id) in new]
 
 
+def _as_is(text: Any) -> str:
+    return str(text)
+
+
 def _store_postgresql(
     organization: Organization,
     staged: list[_Staged],
@@ -470,7 +475,9 @@ def _store_postgresql(
                 ]
             )
             for values in _stage_rows(staged, resolved, member, sqlite=False):
-                copy.write_row(values)
+                # `properties` is JSON text already: sent as jsonb as it is (a plain str would
+                # be encoded once more, into a JSON string).
+                copy.write_row((*values[:-1], Jsonb(values[-1], dumps=_as_is)))
         sql = (
             f"INSERT INTO activity_activity ({_INSERT_COLUMNS}) "  # noqa: S608 - constant names
             f"SELECT %s, {_SELECT_COLUMNS}, %s, %s FROM {STAGE_TABLE} "

@@ -18,6 +18,7 @@ from shequn.members.models import (
     MergeSuggestion,
 )
 from shequn.members.search import member_match, short_name_query, unindexed_ordering
+from shequn.organizations.models import Community
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -276,12 +277,27 @@ def can_review_merges(actor: OperatorScope) -> bool:
 
 def _scoped_to_members(actor: OperatorScope, *fields: str) -> Q:
     """Rows whose member `fields` are all in the actor's scope (their organisation for admins)."""
-    if actor.is_org_admin:
-        return Q(organization_id=actor.organization.pk)
-    members = Member.objects.filter(actor.member_filter()).values("pk")
     q = Q(organization_id=actor.organization.pk)
+    if actor.is_org_admin:
+        return q
+    # A small scope: its members' ids (one bounded query). A large one: a test on each row
+    # (home chapter, or a membership probe by the unique key), so the list walks its own
+    # index and stops after a page instead of first listing every member of the organisation.
+    scope = actor.member_list_filter()
+    if scope.listed:
+        ids = Member.objects.filter(scope.q).values("pk")  # a literal list inside
+        for name in fields:
+            q &= Q(**{f"{name}_id__in": ids})
+        return q
+    communities = Community.objects.filter(actor.community_filter()).values("pk")
     for name in fields:
-        q &= Q(**{f"{name}__in": members})
+        in_scope = Membership.objects.filter(
+            member_id=OuterRef(f"{name}_id"), community_id__in=communities
+        )
+        row = Q(Exists(in_scope))
+        if actor.is_chapter_head:
+            row |= Q(**{f"{name}__chapter_id__in": actor.chapter_ids})
+        q &= row
     return q
 
 

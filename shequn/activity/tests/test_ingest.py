@@ -379,3 +379,15 @@ def test_a_scoped_actor_ingests_only_into_their_communities(
 def test_an_org_admin_ingests_anywhere(org, community, other_community, org_admin, scope_of):
     rows = [line(1, community="bj-salon"), line(2, community=None, kind="purchase")]
     assert ingest(org, rows, actor=scope_of(org_admin)).new == 2
+
+
+@pytest.mark.parametrize("size", [3, 50])  # one INSERT … VALUES; the staged bulk path
+def test_properties_are_stored_as_objects(org, community, size):
+    rows = [line(n, properties={"n": n, "tags": ["打卡"]} if n % 2 else {}) for n in range(size)]
+    assert ingest(org, rows).new == size
+    stored = dict(Activity.objects.values_list("external_id", "properties"))
+    assert stored == {
+        f"tg-{n}": ({"n": n, "tags": ["打卡"]} if n % 2 else {}) for n in range(size)
+    }
+    # the database's own JSON functions see objects too (a JSON string would not match)
+    assert Activity.objects.filter(properties__n=1).count() == 1
