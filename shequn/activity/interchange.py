@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,8 @@ from shequn.members.models import Channel
 
 # How far in the future an activity may be dated (clocks differ; beyond this it is a mistake).
 FUTURE_TOLERANCE = timedelta(days=1)
+# The earliest time an activity may be dated: older is a mistake (a zero date, a wrong unit).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 WEIGHT_MIN, WEIGHT_MAX = -32768, 32767  # the column is a SMALLINT
 ACTOR_ID_MAX_LENGTH = 128
 
@@ -169,10 +171,19 @@ class RowDecoder:
         occurred_at = row.occurred_at
         if occurred_at.tzinfo is None:
             occurred_at = row.occurred_at = occurred_at.replace(tzinfo=self.zone)
+        try:  # stored in UTC: any offset the row came with is then of no concern
+            occurred_at = row.occurred_at = occurred_at.astimezone(UTC)
+        except (OverflowError, ValueError):
+            occurred_at = EARLIEST - timedelta(days=1)  # year 1 with an offset: too early
         if occurred_at > self.latest:
             raise RowError(
                 _("Field “occurred_at” is more than a day in the future: %(time)s")
                 % {"time": occurred_at.isoformat()}
+            )
+        if occurred_at < EARLIEST:
+            raise RowError(
+                _("Field “occurred_at” is before 1970: %(time)s")
+                % {"time": row.occurred_at.isoformat()}
             )
         text = row.text
         if text is None:

@@ -62,19 +62,19 @@ def seed_demo_merge_candidates(organization: Organization) -> RefreshResult:
     a, b, c, d, e = members[:5]
     _duplicate(organization, a, a.display_name, Channel.TELEGRAM, 1, phone=a.phone)
     _duplicate(organization, b, b.display_name, Channel.TELEGRAM, 2, phone=b.phone)
-    union_id = f"oDemoUnion{c.pk}"
+    union_id = "oDemoUnion0003"  # stable: ids differ between loads, the demo must not
     Identity.objects.get_or_create(
         organization=organization,
         channel=Channel.WECHAT,
-        external_id=f"{PREFIX}wx-{c.pk}",
+        external_id=f"{PREFIX}wx-3",
         defaults={"member": c, "display_name": c.display_name, "union_id": union_id},
     )
     _duplicate(organization, c, c.display_name, Channel.WECOM, 3, union_id=union_id)
-    handle = f"demo_{d.pk}_hello"
+    handle = "xiaoyu_2026"
     Identity.objects.get_or_create(
         organization=organization,
         channel=Channel.TELEGRAM,
-        external_id=f"{PREFIX}tg-{d.pk}",
+        external_id=f"{PREFIX}tg-4",
         defaults={"member": d, "display_name": d.display_name, "username": handle},
     )
     _duplicate(organization, d, d.display_name, Channel.DISCORD, 4, username=handle)

@@ -391,3 +391,22 @@ def test_properties_are_stored_as_objects(org, community, size):
     }
     # the database's own JSON functions see objects too (a JSON string would not match)
     assert Activity.objects.filter(properties__n=1).count() == 1
+
+
+@pytest.mark.parametrize(
+    "when",
+    ["0999-05-30T03:17:11-23:42", "0001-01-01T00:00:00+23:59", "1969-12-31T23:59:59Z"],
+)
+def test_times_before_1970_are_rejected(org, community, when):
+    with translation.override("en"):
+        result = ingest(org, [line(1, occurred_at=when), line(2)])
+    assert result.new == 1
+    assert [r.index for r in result.rejected] == [0]
+    assert result.rejected[0].reason.startswith("Field “occurred_at” is before 1970")
+    assert list(Activity.objects.values_list("external_id", flat=True)) == ["tg-2"]
+
+
+def test_any_offset_is_stored_as_the_same_instant(org, community):
+    assert ingest(org, [line(1, occurred_at="2026-06-01T08:00:00-23:30")]).new == 1
+    stored = Activity.objects.get().occurred_at
+    assert stored == datetime(2026, 6, 2, 7, 30, tzinfo=UTC)
