@@ -386,9 +386,7 @@ def test_properties_are_stored_as_objects(org, community, size):
     rows = [line(n, properties={"n": n, "tags": ["打卡"]} if n % 2 else {}) for n in range(size)]
     assert ingest(org, rows).new == size
     stored = dict(Activity.objects.values_list("external_id", "properties"))
-    assert stored == {
-        f"tg-{n}": ({"n": n, "tags": ["打卡"]} if n % 2 else {}) for n in range(size)
-    }
+    assert stored == {f"tg-{n}": ({"n": n, "tags": ["打卡"]} if n % 2 else {}) for n in range(size)}
     # the database's own JSON functions see objects too (a JSON string would not match)
     assert Activity.objects.filter(properties__n=1).count() == 1
 
