@@ -296,7 +296,12 @@ def _scoped_to_members(actor: OperatorScope, *fields: str) -> Q:
         )
         row = Q(Exists(in_scope))
         if actor.is_chapter_head:
-            row |= Q(**{f"{name}__chapter_id__in": actor.chapter_ids})
+            # A probe by primary key, not a join: a join on the member's chapter lets the
+            # planner start from the chapter's members (all 100,000 of them) and sort.
+            at_home = Member.objects.filter(
+                pk=OuterRef(f"{name}_id"), chapter_id__in=actor.chapter_ids
+            )
+            row |= Q(Exists(at_home))
         q &= row
     return q
 
