@@ -6,8 +6,9 @@ open regional community `community` in `chapter` and `other_community` in `other
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import AbstractBaseUser
@@ -35,6 +36,21 @@ OPERATOR_PERSONAS = ("org_admin", "chapter_head", "assistant")
 def _media_root(settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.SHEQUN_PRIVATE_ROOT = tmp_path / "private"  # import files and their rejects
+
+
+@pytest.fixture
+def huey_immediate() -> Iterator[Any]:
+    """Huey in immediate mode: tasks run when enqueued (in transaction.on_commit: use
+    django_capture_on_commit_callbacks or the test client, whose requests commit), scheduled
+    ones wait in memory for `HUEY.scheduled()`; restored afterwards."""
+    from huey.contrib.djhuey import HUEY
+
+    assert HUEY.immediate is False
+    HUEY.immediate = True
+    try:
+        yield HUEY
+    finally:
+        HUEY.immediate = False
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router
 
 from shequn.accounts.api import actor_of
+from shequn.accounts.selectors import OperatorScope
 from shequn.activity import selectors
 from shequn.activity.models import ActivitySource
 from shequn.activity.schemas import (
@@ -25,8 +26,10 @@ from shequn.activity.schemas import (
 from shequn.activity.services import ingest_activities
 from shequn.core.problems import problem_response, problem_responses
 from shequn.core.schemas import PathId
+from shequn.members.models import Member
 from shequn.members.selectors import get_member_for_user
 from shequn.members.tasks import request_merge_suggestions
+from shequn.organizations.models import Community
 from shequn.organizations.selectors import get_community_for_user
 
 router = Router(tags=["activities"])
@@ -116,8 +119,26 @@ def ingest_batch(request: HttpRequest) -> HttpResponse | dict[str, Any]:
     return {"new": result.new, "duplicate": result.duplicate, "rejected": rejected}
 
 
-def _page(page: selectors.ActivityPage) -> dict[str, Any]:
-    return {"items": page.items, "next_cursor": page.next_cursor}
+def _listed(
+    actor: OperatorScope,
+    community: Community | None,
+    member: Member | None,
+    filters: MemberActivityFilters,
+    page: CursorParams,
+) -> dict[str, Any]:
+    """One page of the stream, by the filters both list endpoints share."""
+    found = selectors.list_activities(
+        actor=actor,
+        community=community,
+        member=member,
+        kind=filters.kind,
+        channel=filters.channel,
+        since=filters.since,
+        until=filters.until,
+        cursor=page.cursor,
+        limit=page.limit,
+    )
+    return {"items": found.items, "next_cursor": found.next_cursor}
 
 
 @router.get("/activities", response=ActivityPageOut, openapi_extra=problem_responses(404, 422))
@@ -135,19 +156,7 @@ def list_activities(
         community = get_community_for_user(actor=actor, community_id=filters.community_id)
     if filters.member_id is not None:
         member = get_member_for_user(actor=actor, member_id=filters.member_id)
-    return _page(
-        selectors.list_activities(
-            actor=actor,
-            community=community,
-            member=member,
-            kind=filters.kind,
-            channel=filters.channel,
-            since=filters.since,
-            until=filters.until,
-            cursor=page.cursor,
-            limit=page.limit,
-        )
-    )
+    return _listed(actor, community, member, filters, page)
 
 
 @router.get(
@@ -167,16 +176,4 @@ def list_member_activities(
     community = None
     if filters.community_id is not None:
         community = get_community_for_user(actor=actor, community_id=filters.community_id)
-    return _page(
-        selectors.list_activities(
-            actor=actor,
-            community=community,
-            member=member,
-            kind=filters.kind,
-            channel=filters.channel,
-            since=filters.since,
-            until=filters.until,
-            cursor=page.cursor,
-            limit=page.limit,
-        )
-    )
+    return _listed(actor, community, member, filters, page)

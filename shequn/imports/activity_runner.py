@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from django.core.exceptions import PermissionDenied
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from shequn.accounts.models import Operator
-from shequn.accounts.selectors import OperatorScope, build_scope
 from shequn.imports.activity_files import ActivityFileError, ImportProgress, import_activity_file
 from shequn.imports.models import ImportJob
+from shequn.imports.selectors import get_uploader_scope
 from shequn.imports.services import (
     RejectsWriter,
     claim_import_job,
@@ -28,25 +28,6 @@ from shequn.imports.services import (
 from shequn.imports.storage import private_storage
 
 logger = logging.getLogger(__name__)
-
-
-class _NoActorError(Exception):
-    pass
-
-
-def _actor_of(job: ImportJob) -> OperatorScope | None:
-    """The uploader's scope now (None: a job of the system); _NoActorError when they are no longer
-    an operator of the organisation."""
-    if job.created_by_id is None:
-        return None
-    operator = (
-        Operator.objects.select_related("organization", "user")
-        .filter(user_id=job.created_by_id, organization_id=job.organization_id)
-        .first()
-    )
-    if operator is None or not operator.user.is_active:
-        raise _NoActorError
-    return build_scope(operator)
 
 
 def run_activity_import(job_id: int) -> None:
@@ -60,8 +41,8 @@ def run_activity_import(job_id: int) -> None:
 def _run(job: ImportJob) -> None:
     rejects = RejectsWriter(job)
     try:
-        actor = _actor_of(job)
-    except _NoActorError:
+        actor = get_uploader_scope(job)
+    except PermissionDenied:
         fail_import_job(job.pk, error=_("The operator who uploaded the file is no longer one."))
         return
 

@@ -18,10 +18,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from shequn.accounts.models import Operator
-from shequn.accounts.selectors import OperatorScope, build_scope
 from shequn.imports.member_files import MAX_ROWS, MemberFileError, is_garbled, open_reader
 from shequn.imports.models import ImportJob
+from shequn.imports.selectors import get_uploader_scope
 from shequn.imports.services import (
     RejectsWriter,
     claim_import_job,
@@ -36,21 +35,6 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 1000
 # At most this long between two progress records (the job's heartbeat) while reading rows.
 PROGRESS_SECONDS = 2.0
-
-
-def _actor(job: ImportJob) -> OperatorScope | None:
-    """The scope of whoever uploaded the file, as it is now; PermissionDenied when they are no
-    longer an operator of the organisation."""
-    if job.created_by_id is None:
-        return None
-    operator = (
-        Operator.objects.select_related("organization", "user")
-        .filter(user_id=job.created_by_id, organization_id=job.organization_id)
-        .first()
-    )
-    if operator is None or not operator.user.is_active:
-        raise PermissionDenied(_("The operator who uploaded this file can no longer import."))
-    return build_scope(operator)
 
 
 def column_indexes(header: list[str], mapping: Mapping[str, str]) -> dict[str, int]:
@@ -85,7 +69,7 @@ def _run(job: ImportJob) -> None:
     try:
         importer = MemberImport(
             organization=job.organization,
-            actor=_actor(job),
+            actor=get_uploader_scope(job),
             default_community=job.community,
             started_at=job.started_at,
         )

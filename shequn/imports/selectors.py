@@ -73,3 +73,23 @@ def list_stalled_import_jobs(*, before: datetime.datetime) -> list[int]:
         .order_by("updated_at")
         .values_list("pk", flat=True)[:1000]
     )
+
+
+def get_uploader_scope(job: ImportJob) -> OperatorScope | None:
+    """The scope of whoever uploaded the job's file, as it is now (None: a job of the system);
+    PermissionDenied when they are no longer an active operator of the organisation."""
+    from django.core.exceptions import PermissionDenied
+
+    from shequn.accounts.models import Operator
+    from shequn.accounts.selectors import build_scope
+
+    if job.created_by_id is None:
+        return None
+    operator = (
+        Operator.objects.select_related("organization", "user")
+        .filter(user_id=job.created_by_id, organization_id=job.organization_id)
+        .first()
+    )
+    if operator is None or not operator.user.is_active:
+        raise PermissionDenied(_("The operator who uploaded this file can no longer import."))
+    return build_scope(operator)

@@ -217,19 +217,14 @@ def test_problems_are_in_the_language_of_the_request(api_client_as, community):
 
 
 def test_new_people_ask_for_merge_suggestions_once(
-    api_client_as, community, org, django_capture_on_commit_callbacks
+    api_client_as, community, org, huey_immediate, django_capture_on_commit_callbacks
 ):
     from django.core.cache import cache
-    from huey.contrib.djhuey import HUEY
 
-    HUEY.immediate = True  # an in-memory queue whose schedule the test can read
-    try:
-        client = api_client_as("org_admin")
-        with django_capture_on_commit_callbacks(execute=True):
-            assert post(client, [item(1), item(2)]).json()["new"] == 2  # two new members
-            cache.clear()  # past the once-a-minute window
-            assert post(client, [item(4), item(5)]).json()["new"] == 2  # known ones: no ask
-        scheduled = [(t.name, tuple(t.args)) for t in HUEY.scheduled()]
-    finally:
-        HUEY.immediate = False
+    client = api_client_as("org_admin")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(client, [item(1), item(2)]).json()["new"] == 2  # two new members
+        cache.clear()  # past the once-a-minute window
+        assert post(client, [item(4), item(5)]).json()["new"] == 2  # known ones: no ask
+    scheduled = [(t.name, tuple(t.args)) for t in huey_immediate.scheduled()]
     assert scheduled == [("find_merge_suggestions", (org.pk,))]

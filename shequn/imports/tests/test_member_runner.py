@@ -17,7 +17,6 @@ from shequn.imports.storage import private_storage
 from shequn.imports.tests.test_member_files import xlsx
 from shequn.members.models import Identity, Member, Membership
 from shequn.organizations.models import Community
-from shequn.organizations.tests.test_lifecycle import huey_immediate  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.usefixtures("huey_immediate")
 

@@ -12,7 +12,6 @@ from shequn.imports.models import ImportJob, ImportKind, ImportStatus
 from shequn.imports.tests.test_member_files import xlsx
 from shequn.members.models import Member, Membership
 from shequn.organizations.models import Community
-from shequn.organizations.tests.test_lifecycle import huey_immediate  # noqa: F401 - a fixture
 
 CSV = "姓名,手机号,邮箱,社群\n王伟,13812345678,wang@example.com,sh-salon\n李娜,13900001111,,\n"
 UPLOAD = reverse("member_imports:upload")

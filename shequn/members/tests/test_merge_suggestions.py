@@ -18,7 +18,6 @@ from shequn.members.models import Channel, Member, Merge, MergeSuggestion, Merge
 from shequn.members.selectors import list_merge_suggestions
 from shequn.members.tasks import find_merge_suggestions
 from shequn.members.tests.factories import IdentityFactory, MemberFactory
-from shequn.organizations.tests.test_lifecycle import huey_immediate  # noqa: F401
 
 
 @pytest.fixture
@@ -192,7 +191,7 @@ def test_auto_merge_of_exact_matches_only(org, chapter):
     ) == [",name,"]
 
 
-def test_the_task_finds_suggestions(huey_immediate, org):  # noqa: F811
+def test_the_task_finds_suggestions(huey_immediate, org):
     MemberFactory(organization=org, email="t@example.com")
     MemberFactory(organization=org, email="t@example.com")
     assert find_merge_suggestions(org.pk)() == 1

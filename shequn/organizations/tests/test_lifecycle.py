@@ -6,7 +6,6 @@ ones wait in memory) for one test and restores it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,16 +27,6 @@ from shequn.organizations.services import (
 )
 from shequn.organizations.tasks import close_community, close_expired_communities
 from shequn.organizations.tests.factories import CommunityFactory
-
-
-@pytest.fixture
-def huey_immediate() -> Iterator[Huey]:
-    assert HUEY.immediate is False
-    HUEY.immediate = True
-    try:
-        yield HUEY
-    finally:
-        HUEY.immediate = False
 
 
 def _ended(chapter: Chapter, kind: str, *, hours_ago: float = 1, slug: str = "") -> Community:
