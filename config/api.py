@@ -24,6 +24,7 @@ from ninja.openapi.views import openapi_view
 from shequn.accounts.api import ApiTokenAuth
 from shequn.accounts.api import router as accounts_router
 from shequn.activity.api import router as activity_router
+from shequn.applications.api import router as applications_router
 from shequn.core.problems import (
     PROBLEM_SCHEMA,
     JsonBodyParser,
@@ -34,9 +35,12 @@ from shequn.core.problems import (
 from shequn.core.ratelimit import install_rate_limit_handler
 from shequn.core.renderers import Utf8JSONRenderer
 from shequn.imports.api import router as imports_router
+from shequn.invitations.api import router as invitations_router
+from shequn.joining.api import router as joining_router
 from shequn.members.api import router as members_router
 from shequn.members.merge_api import router as merge_router
 from shequn.organizations.api import router as organizations_router
+from shequn.payments.api import router as payments_router
 
 NINJA_STATIC = Path(ninja.__file__).parent / "static" / "ninja"
 DOCS_ASSETS = {
@@ -150,6 +154,10 @@ api.add_router("", members_router)
 api.add_router("", activity_router)
 api.add_router("", imports_router)
 api.add_router("", merge_router)
+api.add_router("", invitations_router)
+api.add_router("", applications_router)
+api.add_router("", payments_router)
+api.add_router("", joining_router)
 
 
 def api_docs(request: HttpRequest) -> HttpResponse:

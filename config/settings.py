@@ -65,6 +65,10 @@ INSTALLED_APPS = [
     "shequn.portal",
     "shequn.activity",
     "shequn.imports",
+    "shequn.invitations",
+    "shequn.applications",
+    "shequn.payments",
+    "shequn.joining",
     "csp",
     "axes",
 ]

@@ -29,6 +29,7 @@ class ActivityKind(models.TextChoices):
     EVENT_ATTENDANCE = "event_attendance", pgettext_lazy("activity kind", "Event attendance")
     PURCHASE = "purchase", pgettext_lazy("activity kind", "Purchase")
     INVITE = "invite", pgettext_lazy("activity kind", "Invitation")
+    APPLICATION = "application", pgettext_lazy("activity kind", "Application")
     JOIN = "join", pgettext_lazy("activity kind", "Joined")
     LEAVE = "leave", pgettext_lazy("activity kind", "Left")
     CUSTOM = "custom", pgettext_lazy("activity kind", "Custom")

@@ -544,7 +544,12 @@ def membership_event_id(kind: str, membership_pk: int, at: datetime) -> str:
 
 
 def record_membership_activity(
-    *, membership: Membership, organization: Organization, kind: str, at: datetime
+    *,
+    membership: Membership,
+    organization: Organization,
+    kind: str,
+    at: datetime,
+    properties: Mapping[str, Any] | None = None,
 ) -> IngestResult:
     """The join or leave activity of a membership change shequn itself made (console, member
     pages, sign-up), through `ingest_activities` in the caller's transaction.
@@ -564,7 +569,8 @@ def record_membership_activity(
             {"removed": True}
             if kind == ActivityKind.LEAVE and membership.status == MembershipStatus.REMOVED
             else {}
-        ),
+        )
+        | dict(properties or {}),
     }
     return ingest_activities(
         organization=organization,
@@ -572,5 +578,41 @@ def record_membership_activity(
         source=ActivitySource.APP,
         actor=None,
         default_community=membership.community,
+        member=member,
+    )
+
+
+def record_app_activity(
+    *,
+    organization: Organization,
+    member: Member,
+    community: Community | None,
+    kind: str,
+    event_id: str,
+    at: datetime,
+    properties: Mapping[str, Any] | None = None,
+    text: str = "",
+) -> IngestResult:
+    """An activity shequn itself records (an application decision, a payment), in the caller's
+    transaction, through `ingest_activities`.
+
+    `event_id` names the event for good ("application:12:approve:…"): recording it twice stores
+    it once. Channel web, the member's web identity when they have one.
+    """
+    row = {
+        "id": event_id,
+        "channel": Channel.WEB,
+        "kind": kind,
+        "occurred_at": at,
+        "actor": {"external_id": str(member.user_id or f"member:{member.pk}")},
+        "properties": dict(properties or {}),
+        "text": text,
+    }
+    return ingest_activities(
+        organization=organization,
+        rows=[row],
+        source=ActivitySource.APP,
+        actor=None,
+        default_community=community,
         member=member,
     )

@@ -170,6 +170,8 @@ class MembershipSource(models.TextChoices):
     CONSOLE = "console", _("Added by an operator")
     SELF_SIGNUP = "self_signup", _("Joined on the web")
     INVITE = "invite", _("Invitation")
+    APPLICATION = "application", _("Approved application")
+    PAYMENT = "payment", _("Paid order")
     IMPORT = "import", _("Import")
     API = "api", _("API")
     CHANNEL_SYNC = "channel_sync", _("Channel sync")
@@ -204,6 +206,11 @@ class Membership(TimeStampedModel):
     )
     joined_at = models.DateTimeField(_("joined at"))
     left_at = models.DateTimeField(_("left at"), null=True, blank=True)
+    # How the last stint ended (shequn.joining): by the member's request (they may rejoin under
+    # the default rejoin rule), the reason given, and whether an operator allowed a rejoin.
+    left_by_request = models.BooleanField(_("left by request"), default=False)
+    end_reason = models.TextField(_("reason for leaving"), blank=True)
+    rejoin_allowed = models.BooleanField(_("may rejoin"), default=False)
     # The member's `sort_key`, copied so a community's list sorts by name through an index.
     member_sort_key = models.CharField(
         _("sort key"), max_length=SORT_KEY_MAX_LENGTH, default="", editable=False

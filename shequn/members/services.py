@@ -385,8 +385,13 @@ def add_membership(
     community: Community,
     role: str = MembershipRole.MEMBER,
     source: str = MembershipSource.CONSOLE,
+    activity_properties: Mapping[str, Any] | None = None,
 ) -> Membership:
-    """Put a member into a community (or back into it after they left)."""
+    """Put a member into a community (or back into it after they left).
+
+    `activity_properties` go on the join activity (the invite link and inviter, the order).
+    Rejoining starts a new stint: how the last one ended is cleared (shequn.joining reads it).
+    """
     if actor is not None:
         actor.require(actor.can_manage_members_of(community.pk, community.chapter_id))
         if role in LEADING_ROLES:
@@ -442,6 +447,11 @@ def add_membership(
             None,
         )
         membership.member_sort_key = member.sort_key
+        membership.left_by_request, membership.end_reason, membership.rejoin_allowed = (
+            False,
+            "",
+            False,
+        )
         membership.save(
             update_fields=[
                 "role",
@@ -450,6 +460,9 @@ def add_membership(
                 "joined_at",
                 "left_at",
                 "member_sort_key",
+                "left_by_request",
+                "end_reason",
+                "rejoin_allowed",
                 "updated_at",
             ]
         )
@@ -458,7 +471,11 @@ def add_membership(
     count_membership(community_id=community.pk, member_id=member.pk, delta=1)
     membership.member, membership.community = member, community
     record_membership_activity(
-        membership=membership, organization=community.organization, kind="join", at=now
+        membership=membership,
+        organization=community.organization,
+        kind="join",
+        at=now,
+        properties=activity_properties,
     )
     record_audit(
         actor=actor,
@@ -511,8 +528,13 @@ def end_membership(
     actor: OperatorScope | None,
     membership: Membership,
     status: str = MembershipStatus.REMOVED,
+    reason: str = "",
+    by_request: bool = False,
 ) -> Membership:
     """Record that a member left (by themselves) or was removed from a community.
+
+    `reason` is kept on the membership and the leave activity; `by_request` says the member
+    asked to leave (shequn.joining's leave request), which lets them rejoin by default.
 
     The row is locked and re-read first: of concurrent attempts one ends it, the others get
     the "already ended" ValidationError a second attempt gets.
@@ -533,16 +555,36 @@ def end_membership(
     old = membership.status
     now = timezone.now()
     membership.status, membership.left_at = status, now
-    membership.save(update_fields=["status", "left_at", "updated_at"])
+    membership.left_by_request = by_request and status == MembershipStatus.LEFT
+    membership.end_reason, membership.rejoin_allowed = reason, False
+    membership.save(
+        update_fields=[
+            "status",
+            "left_at",
+            "left_by_request",
+            "end_reason",
+            "rejoin_allowed",
+            "updated_at",
+        ]
+    )
     count_membership(community_id=membership.community_id, member_id=membership.member_id, delta=-1)
+    leave_properties: dict[str, Any] = {}
+    if reason:
+        leave_properties["reason"] = reason
+    if membership.left_by_request:
+        leave_properties["by_request"] = True
     record_membership_activity(
-        membership=membership, organization=membership.community.organization, kind="leave", at=now
+        membership=membership,
+        organization=membership.community.organization,
+        kind="leave",
+        at=now,
+        properties=leave_properties,
     )
     record_audit(
         actor=actor,
         action=AuditAction.LEAVE,
         target=membership,
-        changes={"status": [old, status]},
+        changes={"status": [old, status]} | ({"reason": ["", reason]} if reason else {}),
         chapter_id=membership.community.chapter_id,
         community_id=membership.community_id,
         organization_id=membership.community.organization_id,

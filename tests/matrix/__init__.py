@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
-from tests.matrix import activity, imports, member_imports, merges
+from tests.matrix import (
+    activity,
+    applications,
+    imports,
+    invitations,
+    joining,
+    member_imports,
+    merges,
+    payments,
+)
 
-MODULES = (activity, imports, member_imports, merges)
+MODULES = (activity, imports, member_imports, merges, invitations, applications, payments, joining)

@@ -1,0 +1,5 @@
+"""API v1 of applications."""
+
+from ninja import Router
+
+router = Router(tags=["applications"])

@@ -1,0 +1,7 @@
+"""Console pages of applications."""
+
+from django.urls import URLPattern, URLResolver
+
+app_name = "applications"
+
+urlpatterns: list[URLPattern | URLResolver] = []

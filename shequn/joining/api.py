@@ -1,0 +1,5 @@
+"""API v1 of joining."""
+
+from ninja import Router
+
+router = Router(tags=["joining"])

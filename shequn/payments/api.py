@@ -1,0 +1,5 @@
+"""API v1 of payments."""
+
+from ninja import Router
+
+router = Router(tags=["payments"])
