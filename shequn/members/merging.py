@@ -203,6 +203,26 @@ def _movable(
     return rows
 
 
+def membership_relations() -> Iterator[models.ForeignKey[Any, Any]]:
+    """Every foreign key to Membership (invite joins, leave requests, …): when a merge folds the
+    source's membership of a shared community into the target's, these rows follow it."""
+    for rel in Membership._meta.get_fields(include_hidden=True):
+        if rel.auto_created and not rel.concrete and (rel.one_to_many or rel.one_to_one):
+            yield rel.field  # type: ignore[union-attr,misc]
+
+
+def _repoint_membership_rows(old_id: int, new_id: int) -> dict[str, dict[str, list[Any]]]:
+    """Point the rows referring to membership `old_id` at `new_id`; what moved, by model."""
+    moved: dict[str, dict[str, list[Any]]] = {}
+    for fk in membership_relations():
+        rows = fk.model._base_manager.filter(**{fk.name: old_id})
+        ids = list(rows.values_list("pk", flat=True))
+        if ids:
+            moved.setdefault(_label(fk.model), {})[fk.name] = [_plain(pk) for pk in ids]
+            fk.model._base_manager.filter(pk__in=ids).update(**{fk.name: new_id})
+    return moved
+
+
 def _move_memberships(merge: Merge, source: Member, target: Member) -> None:
     theirs = list(Membership.objects.select_for_update().filter(member_id=source.pk))
     ours = {
@@ -219,11 +239,16 @@ def _move_memberships(merge: Merge, source: Member, target: Member) -> None:
         )
     kept: dict[str, dict[str, Any]] = {}
     removed: list[dict[str, Any]] = []
+    # {removed membership id: {model label: {field: [row ids]}}}: rows that referred to it.
+    followers: dict[str, dict[str, dict[str, list[Any]]]] = {}
     deltas: dict[int, int] = defaultdict(int)
     for theirs_row in (m for m in theirs if m.community_id in ours):
         ours_row = ours[theirs_row.community_id]
         kept[str(ours_row.pk)] = {f: _plain(getattr(ours_row, f)) for f in MEMBERSHIP_VALUES}
         removed.append(_membership_row(theirs_row))
+        moved_rows = _repoint_membership_rows(theirs_row.pk, ours_row.pk)
+        if moved_rows:
+            followers[str(theirs_row.pk)] = moved_rows
         values = _combined(ours_row, theirs_row)
         active = [r.status == MembershipStatus.ACTIVE for r in (ours_row, theirs_row)]
         now_active = values["status"] == MembershipStatus.ACTIVE
@@ -231,7 +256,7 @@ def _move_memberships(merge: Merge, source: Member, target: Member) -> None:
         Membership.objects.filter(pk=theirs_row.pk).delete()
         Membership.objects.filter(pk=ours_row.pk).update(**values)
     _set_community_counts(deltas)
-    merge.memberships = {"kept": kept, "removed": removed}
+    merge.memberships = {"kept": kept, "removed": removed, "followers": followers}
 
 
 def _combined(ours: Membership, theirs: Membership) -> dict[str, Any]:
@@ -379,6 +404,13 @@ def _restore_shared_memberships(merge: Merge, source: Member) -> None:
     Membership.objects.bulk_create(recreated)
     for pk, created_at, updated_at in stamps:  # auto_now(_add) set them on insert
         Membership.objects.filter(pk=pk).update(created_at=created_at, updated_at=updated_at)
+    relations = {(_label(fk.model), fk.name): fk for fk in membership_relations()}
+    for membership_id, by_model in merge.memberships.get("followers", {}).items():
+        for label, fields in by_model.items():
+            for name, ids in fields.items():
+                fk = relations.get((label, name))
+                if fk is not None:
+                    fk.model._base_manager.filter(pk__in=ids).update(**{name: int(membership_id)})
     _set_community_counts(deltas)
 
 

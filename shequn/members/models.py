@@ -208,9 +208,9 @@ class Membership(TimeStampedModel):
     left_at = models.DateTimeField(_("left at"), null=True, blank=True)
     # How the last stint ended (shequn.joining): by the member's request (they may rejoin under
     # the default rejoin rule), the reason given, and whether an operator allowed a rejoin.
-    left_by_request = models.BooleanField(_("left by request"), default=False)
-    end_reason = models.TextField(_("reason for leaving"), blank=True)
-    rejoin_allowed = models.BooleanField(_("may rejoin"), default=False)
+    left_by_request = models.BooleanField(_("left by request"), default=False, db_default=False)
+    end_reason = models.TextField(_("reason for leaving"), blank=True, default="", db_default="")
+    rejoin_allowed = models.BooleanField(_("may rejoin"), default=False, db_default=False)
     # The member's `sort_key`, copied so a community's list sorts by name through an index.
     member_sort_key = models.CharField(
         _("sort key"), max_length=SORT_KEY_MAX_LENGTH, default="", editable=False

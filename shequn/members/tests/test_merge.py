@@ -13,7 +13,7 @@ from django.utils import timezone
 from shequn.accounts.tests.factories import UserFactory
 from shequn.activity.models import Activity, ActivityKind
 from shequn.audit.models import AuditAction, AuditEntry
-from shequn.members.merging import merge_members, merge_relations, unmerge
+from shequn.members.merging import membership_relations, merge_members, merge_relations, unmerge
 from shequn.members.models import (
     Channel,
     EmailVerification,
@@ -112,15 +112,51 @@ def test_every_relation_to_member_is_moved_or_has_a_rule():
     assert ("members.MemberNameGram", "member") not in generic  # the search index stays
 
 
-def test_membership_has_no_relations_a_merge_would_delete():
-    """A merge deletes the source's membership of a shared community (kept in Merge): a new
-    table pointing at Membership must teach shequn.members.merging how to move its rows."""
-    relations = [
-        r
+def test_membership_relations_are_the_ones_a_merge_moves():
+    """A merge deletes the source's membership of a shared community (kept in Merge): the rows
+    pointing at it follow to the kept membership (merging.membership_relations), and back."""
+    relations = {
+        (r.related_model._meta.label_lower, r.field.name)
         for r in Membership._meta.get_fields(include_hidden=True)
         if r.auto_created and not r.concrete
-    ]
-    assert relations == []
+    }
+    assert relations == {(fk.model._meta.label_lower, fk.name) for fk in membership_relations()}
+    assert ("invitations.invitejoin", "membership") in relations
+    assert ("joining.leaverequest", "membership") in relations
+
+
+def test_rows_of_a_folded_membership_follow_it_and_come_back(admin, pair, community):
+    """b's membership of the shared community is folded into a's: its invite join and leave
+    request point at a's membership after the merge, and at b's (recreated) after unmerge."""
+    from shequn.invitations.models import InviteJoin, InviteLink
+    from shequn.joining.models import LeaveRequest
+
+    a, b = pair
+    theirs = Membership.objects.get(member=b, community=community)
+    ours = Membership.objects.get(member=a, community=community)
+    link = InviteLink.objects.create(organization=a.organization, community=community, code="c1")
+    join = InviteJoin.objects.create(
+        organization=a.organization,
+        community=community,
+        link=link,
+        membership=theirs,
+        member=b,
+        joined_at=theirs.joined_at,
+    )
+    request = LeaveRequest.objects.create(
+        organization=a.organization, community=community, member=b, membership=theirs
+    )
+    merge = merge_members(actor=admin, source=b, target=a)
+    assert not Membership.objects.filter(pk=theirs.pk).exists()
+    join.refresh_from_db()
+    request.refresh_from_db()
+    assert (join.membership_id, join.member_id) == (ours.pk, a.pk)
+    assert (request.membership_id, request.member_id) == (ours.pk, a.pk)
+    unmerge(actor=admin, merge=merge)
+    join.refresh_from_db()
+    request.refresh_from_db()
+    assert (join.membership_id, join.member_id) == (theirs.pk, b.pk)
+    assert (request.membership_id, request.member_id) == (theirs.pk, b.pk)
 
 
 def test_merge_moves_everything(admin, pair, community, other_community):
