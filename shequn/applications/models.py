@@ -114,6 +114,8 @@ class Application(TimeStampedModel):
     interview_at = models.DateTimeField(_("interview time"), null=True, blank=True)
     # A client's Idempotency-Key (API) or the form's one-time token (member page).
     idempotency_key = models.CharField(_("idempotency key"), max_length=64, blank=True)
+    # The language the applicant used (their emails are written in it; zh-hans when empty).
+    language = models.CharField(_("language"), max_length=16, blank=True)
 
     class Meta:
         verbose_name = _("application")
@@ -176,6 +178,8 @@ class ApplicationDecision(models.Model):
         verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided at"))
+    # When the applicant was mailed about it (the mail job sends it once).
+    emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("application decision")

@@ -116,7 +116,7 @@ def test_membership_relations_are_the_ones_a_merge_moves():
     """A merge deletes the source's membership of a shared community (kept in Merge): the rows
     pointing at it follow to the kept membership (merging.membership_relations), and back."""
     relations = {
-        (r.related_model._meta.label_lower, r.field.name)
+        (r.related_model._meta.label_lower, r.field.name)  # type: ignore[union-attr]
         for r in Membership._meta.get_fields(include_hidden=True)
         if r.auto_created and not r.concrete
     }
