@@ -334,6 +334,8 @@ SHEQUN_RATE_LIMITS = {
     "password_reset": os.environ.get("SHEQUN_RATE_PASSWORD_RESET", "5/900"),
     "verification": os.environ.get("SHEQUN_RATE_VERIFICATION", "5/900"),
     "api_token_failure": os.environ.get("SHEQUN_RATE_API_TOKEN_FAILURES", "20/60"),
+    "apply": os.environ.get("SHEQUN_RATE_APPLY", "10/3600"),
+    "join": os.environ.get("SHEQUN_RATE_JOIN", "20/3600"),  # portal: join POST (address, account)
 }
 
 # Email (verification links, password reset): Django's email framework. The console backend
@@ -353,3 +355,7 @@ SHEQUN_EMAIL_VERIFICATION_MAX_AGE = int(
     os.environ.get("SHEQUN_EMAIL_VERIFICATION_MAX_AGE", 3 * 24 * 3600)
 )
 PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3600))
+
+# Applications (APP stream): the start of links in applicants' emails, e.g. https://shequn.example
+# (empty: the emails name the community without a link).
+SHEQUN_SITE_URL = os.environ.get("SHEQUN_SITE_URL", "")

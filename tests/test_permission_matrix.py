@@ -374,9 +374,14 @@ for _module in MODULES:
 def _url(row: Row, world: World) -> str:
     if row.route.startswith("/"):
         return "/api/v1" + row.route.format(**{k: world.ids[v] for k, v in row.kwargs.items()})
-    if row.route.startswith("portal:") and "community" in row.kwargs:
-        org_slug, slug = world.slugs[row.kwargs["community"]]
-        return reverse(row.route, kwargs={"org_slug": org_slug, "slug": slug})
+    if row.route.split(":")[0].endswith("portal") and "community" in row.kwargs:
+        # Member pages (portal, *_portal) name a community by slugs: any world community.
+        from shequn.organizations.models import Community
+
+        c = Community.objects.select_related("organization").get(
+            pk=world.ids[row.kwargs["community"]]
+        )
+        return reverse(row.route, kwargs={"org_slug": c.organization.slug, "slug": c.slug})
     return reverse(row.route, kwargs={k: world.ids[v] for k, v in row.kwargs.items()})
 
 
@@ -409,7 +414,7 @@ def test_pages(world, client_as, row: Row, index: int) -> None:
 def test_api(world, api_client_as, row: Row, index: int) -> None:
     client: Client = api_client_as(PERSONAS[index])
     call: Callable[..., Any] = getattr(client, row.method)
-    if row.method in ("post", "patch"):
+    if row.method in ("post", "patch", "put"):
         response = call(_url(row, world), data=_body(row, world), content_type="application/json")
     else:
         response = call(_url(row, world))

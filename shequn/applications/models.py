@@ -187,6 +187,12 @@ class ApplicationDecision(models.Model):
         ordering = ["decided_at", "id"]
         indexes = [
             models.Index(fields=["application", "decided_at"], name="application_decision"),
+            # The mail sweeper's scan: decisions whose email has not gone out.
+            models.Index(
+                fields=["decided_at"],
+                condition=models.Q(emailed_at=None),
+                name="application_decision_unsent",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -63,6 +63,8 @@ class InviteLink(TimeStampedModel):
     max_uses = models.PositiveIntegerField(_("maximum uses"), null=True, blank=True)
     use_count = models.PositiveIntegerField(_("joins"), default=0, editable=False)
     disabled_at = models.DateTimeField(_("switched off at"), null=True, blank=True)
+    # A member's own link (one per member and community, made on their "invite friends" page).
+    is_personal = models.BooleanField(_("personal link"), default=False, db_default=False)
 
     class Meta:
         verbose_name = _("invite link")
@@ -75,6 +77,13 @@ class InviteLink(TimeStampedModel):
             ),
             models.Index(fields=["inviter_member"], name="invite_link_inviter_member"),
             models.Index(fields=["inviter_operator"], name="invite_link_inviter_operator"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "inviter_member"],
+                condition=models.Q(is_personal=True),
+                name="invite_link_one_personal",
+            ),
         ]
 
     def __str__(self) -> str:

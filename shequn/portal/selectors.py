@@ -1,57 +1,20 @@
-"""Reads for the member pages: what a visitor may do on a community page, their memberships."""
+"""Reads for the member pages: a member's memberships and what they have under way.
+
+What a visitor may do on a community's join page is `shequn.portal.entry.get_entry`.
+"""
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import QuerySet
 
-from shequn.members.models import Member, Membership, MembershipStatus
-from shequn.organizations.models import CommunityAccess, CommunityStatus
+from shequn.members.models import Member, Membership
+from shequn.organizations.models import CommunityStatus
 
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-
-    from shequn.organizations.models import Community
-
-
-class JoinState(StrEnum):
-    """What the community page offers the visitor."""
-
-    MEMBER = "member"  # already an active member: show "leave"
-    FULL = "full"  # open, but no room left
-    PRIVATE = "private"  # by invitation or approval: contact the operator
-    PAID = "paid"  # paid: contact the operator
-    SIGN_UP = "sign_up"  # open; anonymous visitor: sign up (or sign in)
-    NO_MEMBER = "no_member"  # open; signed in without a member profile (operator, outsider)
-    OTHER_ORG = "other_org"  # open; signed in as a member of another organisation
-    JOIN = "join"  # open; signed-in member of this organisation: one tap to join
-
-
-def get_join_state(
-    *,
-    community: Community,
-    user: AbstractBaseUser | AnonymousUser,
-    member: Member | None,
-    membership: Membership | None,
-) -> JoinState:
-    """The call to action of a community page. `community` needs `member_count` annotated."""
-    if membership is not None and membership.status == MembershipStatus.ACTIVE:
-        return JoinState.MEMBER
-    if community.access == CommunityAccess.PRIVATE:
-        return JoinState.PRIVATE
-    if community.access == CommunityAccess.PAID:
-        return JoinState.PAID
-    if getattr(community, "member_count", 0) >= community.capacity:
-        return JoinState.FULL
-    if not user.is_authenticated:
-        return JoinState.SIGN_UP
-    if member is None:
-        return JoinState.NO_MEMBER
-    if member.organization_id != community.organization_id:
-        return JoinState.OTHER_ORG
-    return JoinState.JOIN
+# "My communities" lists at most this many open applications, orders and waitlist places each.
+PENDING_LIMIT = 20
 
 
 def list_own_memberships(*, member: Member) -> QuerySet[Membership]:
@@ -60,4 +23,45 @@ def list_own_memberships(*, member: Member) -> QuerySet[Membership]:
         Membership.objects.filter(member=member, community__status=CommunityStatus.ACTIVE)
         .select_related("community", "community__organization", "community__chapter")
         .order_by("status", "-joined_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class OwnPending:
+    """What a member has under way: open applications, orders to pay, waitlist places."""
+
+    applications: list[Any]
+    orders: list[Any]
+    waitlist: list[Any]
+
+    def __bool__(self) -> bool:
+        return bool(self.applications or self.orders or self.waitlist)
+
+
+def list_own_pending(*, member: Member) -> OwnPending:
+    """The member's open applications, pending orders and open waitlist entries (active
+    communities only, newest first, at most PENDING_LIMIT of each)."""
+    from shequn.applications.models import OPEN_APPLICATION_STATUSES, Application
+    from shequn.joining.models import OPEN_WAITLIST_STATUSES, WaitlistEntry
+    from shequn.payments.models import Order, OrderStatus
+
+    active = {"member_id": member.pk, "community__status": CommunityStatus.ACTIVE}
+    related = ("community", "community__organization")
+    applications = (
+        Application.objects.filter(status__in=OPEN_APPLICATION_STATUSES, **active)
+        .select_related(*related)
+        .order_by("-submitted_at", "-id")[:PENDING_LIMIT]
+    )
+    orders = (
+        Order.objects.filter(status=OrderStatus.PENDING, **active)
+        .select_related(*related)
+        .order_by("-created_at", "-id")[:PENDING_LIMIT]
+    )
+    waitlist = (
+        WaitlistEntry.objects.filter(status__in=OPEN_WAITLIST_STATUSES, **active)
+        .select_related(*related)
+        .order_by("-created_at", "-id")[:PENDING_LIMIT]
+    )
+    return OwnPending(
+        applications=list(applications), orders=list(orders), waitlist=list(waitlist)
     )

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from shequn.accounts.password_reset import password_reset_views
 from shequn.core.forms import add_service_errors
-from shequn.core.ratelimit import rate_limit_post
+from shequn.core.ratelimit import RateLimitedError, rate_limit_post, rate_limited_page
 from shequn.members.email_verification import (
     VerificationLinkError,
     get_pending_verification,
@@ -37,8 +37,9 @@ from shequn.members.models import (
     Membership,
     MembershipStatus,
 )
+from shequn.invitations.selectors import get_session_invite_link
 from shequn.members.selectors import get_member_for_account, get_visitor_membership
-from shequn.members.services import end_membership, join_open_community
+from shequn.members.services import end_membership
 from shequn.organizations.models import Community, CommunityAccess
 from shequn.organizations.selectors import get_public_community
 from shequn.portal.forms import (
@@ -47,9 +48,13 @@ from shequn.portal.forms import (
     SignupForm,
     VerifyEmailForm,
 )
-from shequn.portal.selectors import JoinState, get_join_state, list_own_memberships
+from shequn.portal.entry import EntryState, get_entry, reverse_or
+from shequn.portal.invites import forget_invite_link, usable_session_invite_link
+from shequn.portal.ratelimit import over_account_limit
+from shequn.portal.selectors import list_own_memberships, list_own_pending
 from shequn.portal.services import (
     VerifiedEmail,
+    join_community,
     resend_verification,
     sign_up_and_join,
     verify_email_and_join,
@@ -84,13 +89,15 @@ def _signed_in_member(request: HttpRequest, community: Community) -> Member | Ht
 @require_GET
 def community_page(request: HttpRequest, org_slug: str, slug: str) -> HttpResponse:
     community = get_public_community(org_slug=org_slug, slug=slug)
-    member = get_member_for_account(request.user)
-    membership = get_visitor_membership(member=member, community=community)
-    state = get_join_state(
-        community=community, user=request.user, member=member, membership=membership
-    )
-    states = {s.name: s.value for s in JoinState}
-    context = {"community": community, "member": member, "state": state, "states": states}
+    entry = get_entry(request=request, community=community)
+    states = {s.name: s.value for s in EntryState}
+    context = {
+        "community": community,
+        "member": entry.member,
+        "entry": entry,
+        "state": entry.state,
+        "states": states,
+    }
     return render(request, "portal/community.html", context)
 
 
@@ -115,12 +122,17 @@ def signup(request: HttpRequest, org_slug: str, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             result = sign_up_and_join(
-                community=community, site_url=_site_url(request), **form.cleaned_data
+                community=community,
+                site_url=_site_url(request),
+                invite_link=usable_session_invite_link(request, community),
+                **form.cleaned_data,
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             login(request, result.sign_up.user, backend=MODEL_BACKEND)
+            if result.waitlist_entry is not None:
+                return _waitlisted(request, community)
             if result.membership is None:
                 return redirect("portal:signup_pending")
             return redirect("portal:welcome", org_slug=org_slug, slug=slug)
@@ -189,7 +201,9 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
                 return _verify_page(request, verification, form)
             login(request, signed_in)
         try:
-            result = verify_email_and_join(verification=verification)
+            community = verification.community
+            link = usable_session_invite_link(request, community) if community else None
+            result = verify_email_and_join(verification=verification, invite_link=link)
         except ValidationError as exc:
             return _link_error_page(request, exc.code or "invalid")
         return _after_verification(request, result, verification)
@@ -210,6 +224,8 @@ def _after_verification(
     if result.join_error:
         messages.error(request, result.join_error)
     community = verification.community
+    if result.waitlist_entry is not None and community is not None:
+        return _waitlisted(request, community)
     if result.membership is not None and community is not None:
         return redirect("portal:welcome", org_slug=community.organization.slug, slug=community.slug)
     return redirect("portal:my")
@@ -230,19 +246,39 @@ def welcome(request: HttpRequest, org_slug: str, slug: str) -> HttpResponse:
     return render(request, "portal/welcome.html", context)
 
 
+def _waitlisted(request: HttpRequest, community: Community) -> HttpResponse:
+    """The community was full: the member waits for a seat (the waitlist page, once it exists)."""
+    messages.info(
+        request,
+        _("%(name)s is full: you are on its waitlist and will be offered the next free seat.")
+        % {"name": community.name},
+    )
+    kwargs = {"org_slug": community.organization.slug, "slug": community.slug}
+    return redirect(reverse_or("joining_portal:waitlist", _page_url(community), **kwargs))
+
+
 @require_POST
+@rate_limit_post("join")
 def join(request: HttpRequest, org_slug: str, slug: str) -> HttpResponse:
     community = get_public_community(org_slug=org_slug, slug=slug)
     member = _signed_in_member(request, community)
     if isinstance(member, HttpResponse):
         return member
+    wait = over_account_limit("join", member)
+    if wait is not None:
+        return rate_limited_page(request, RateLimitedError(wait))
+    invite_link = get_session_invite_link(request, community)
     try:
-        join_open_community(member=member, community=community)
+        admission = join_community(member=member, community=community, invite_link=invite_link)
     except ValidationError as exc:
+        if exc.code and exc.code.startswith("invite"):
+            forget_invite_link(request, community)  # the next tap joins without it
         for message in exc.messages:
             messages.error(request, message)
-    else:
-        messages.success(request, _("Welcome to %(name)s!") % {"name": community.name})
+        return redirect(_page_url(community))
+    if admission.waitlist_entry is not None:
+        return _waitlisted(request, community)
+    messages.success(request, _("Welcome to %(name)s!") % {"name": community.name})
     return redirect(_page_url(community))
 
 
