@@ -336,6 +336,7 @@ SHEQUN_RATE_LIMITS = {
     "api_token_failure": os.environ.get("SHEQUN_RATE_API_TOKEN_FAILURES", "20/60"),
     "apply": os.environ.get("SHEQUN_RATE_APPLY", "10/3600"),
     "join": os.environ.get("SHEQUN_RATE_JOIN", "20/3600"),  # portal: join POST (address, account)
+    "pay": os.environ.get("SHEQUN_RATE_PAY", "10/3600"),  # PAY: checkout POST (address, account)
 }
 
 # Email (verification links, password reset): Django's email framework. The console backend
@@ -359,3 +360,33 @@ PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", 3 * 24 * 3
 # Applications (APP stream): the start of links in applicants' emails, e.g. https://shequn.example
 # (empty: the emails name the community without a link).
 SHEQUN_SITE_URL = os.environ.get("SHEQUN_SITE_URL", "")
+
+# Payments (PAY stream, docs/payments.md): which providers the checkout offers and their keys.
+# SHEQUN_PAYMENT_PROVIDERS: comma-separated of manual, wechatpay, webhook (enabled ones only).
+SHEQUN_PAYMENT_PROVIDERS = [
+    p.strip()
+    for p in os.environ.get("SHEQUN_PAYMENT_PROVIDERS", "manual").split(",")
+    if p.strip()
+]
+SHEQUN_ORDER_PAY_MINUTES = int(os.environ.get("SHEQUN_ORDER_PAY_MINUTES", 30))
+# Manual (bank transfer): the instructions shown at checkout (the order number is added).
+SHEQUN_PAY_MANUAL_INSTRUCTIONS = os.environ.get("SHEQUN_PAY_MANUAL_INSTRUCTIONS", "")
+# Generic signed webhook: the HMAC-SHA256 secret and the timestamp tolerance (seconds).
+SHEQUN_PAY_WEBHOOK_SECRET = os.environ.get("SHEQUN_PAY_WEBHOOK_SECRET", "")
+SHEQUN_PAY_NOTIFY_TOLERANCE = int(os.environ.get("SHEQUN_PAY_NOTIFY_TOLERANCE", 300))
+# WeChat Pay API v3 (wechatpayv3): merchant id, APIv3 key, merchant key (PEM file path) and its
+# certificate serial number, app id; the platform public key (public-key mode: its PEM path and
+# id) or, empty, platform certificates fetched into SHEQUN_WECHATPAY_CERT_DIR.
+SHEQUN_WECHATPAY = {
+    "MCHID": os.environ.get("SHEQUN_WECHATPAY_MCHID", ""),
+    "APPID": os.environ.get("SHEQUN_WECHATPAY_APPID", ""),
+    "APIV3_KEY": os.environ.get("SHEQUN_WECHATPAY_APIV3_KEY", ""),
+    "PRIVATE_KEY_PATH": os.environ.get("SHEQUN_WECHATPAY_PRIVATE_KEY_PATH", ""),
+    "CERT_SERIAL_NO": os.environ.get("SHEQUN_WECHATPAY_CERT_SERIAL_NO", ""),
+    "PUBLIC_KEY_PATH": os.environ.get("SHEQUN_WECHATPAY_PUBLIC_KEY_PATH", ""),
+    "PUBLIC_KEY_ID": os.environ.get("SHEQUN_WECHATPAY_PUBLIC_KEY_ID", ""),
+    "CERT_DIR": os.environ.get("SHEQUN_WECHATPAY_CERT_DIR", ""),
+    "NOTIFY_URL": os.environ.get("SHEQUN_WECHATPAY_NOTIFY_URL", ""),
+    # The API's base URL (a local fake server in tests).
+    "GATEWAY": os.environ.get("SHEQUN_WECHATPAY_GATEWAY", "https://api.mch.weixin.qq.com"),
+}

@@ -36,6 +36,7 @@ from shequn.applications.services import check_may_apply, submit_application, wi
 from shequn.core.forms import add_service_errors
 from shequn.core.ratelimit import RateLimitedError, get_rate, rate_limit_post, rate_limited_page
 from shequn.invitations.selectors import get_session_invite_link
+from shequn.joining.rules import get_join_policy
 from shequn.members.models import Member, MembershipStatus
 from shequn.members.selectors import get_member_for_account, get_visitor_membership
 from shequn.organizations.models import Community, CommunityAccess
@@ -193,6 +194,7 @@ def status(request: HttpRequest, org_slug: str, slug: str) -> HttpResponse:
         "community": community,
         "application": application,
         "next": _next_step(member, application),
+        "next_steps": get_join_policy(community).next_steps,
         "is_open": application.status in OPEN_APPLICATION_STATUSES,
         "may_reapply": application.status
         in (ApplicationStatus.REJECTED, ApplicationStatus.WITHDRAWN)

@@ -1,10 +1,10 @@
 """The questions of an application form and the answers to them: shapes, limits, checks.
 
 A question is {"key": "q3", "kind": QuestionKind, "label", "help", "required", "choices"};
-keys are `q<number>`, unique in a form and never reused for another question, so the console
-can name a question in its address. An answer is a string (text, single choice) or a list of
-strings (multiple choice); what an application keeps is the questions as asked with the
-answers as given: [{"key", "label", "kind", "value"}].
+keys are `q<number>`, unique in a form and kept through edits and moves, so the console can
+name a question in its address (a new question gets the number after the highest). An answer
+is a string (text, single choice) or a list of strings (multiple choice); what an application
+keeps is the questions as asked with the answers as given: [{"key", "label", "kind", "value"}].
 """
 
 from __future__ import annotations

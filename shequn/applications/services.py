@@ -121,39 +121,45 @@ def save_application_form(
     return form
 
 
-def _questions_of(form: ApplicationForm | None) -> list[dict[str, Any]]:
+def _locked_questions(community: Community) -> list[dict[str, Any]]:
+    """The form's questions, its row locked until the change is saved (no lost edits)."""
+    form = ApplicationForm.objects.select_for_update().filter(community_id=community.pk).first()
     return [dict(q) for q in (form.questions if form else [])]
 
 
+@transaction.atomic
 def add_question(
     *, actor: OperatorScope, community: Community, question: dict[str, Any]
 ) -> ApplicationForm:
-    questions = _questions_of(get_application_form(community))
+    questions = _locked_questions(community)
     return save_application_form(
         actor=actor, community=community, questions=[*questions, {**question, "key": ""}]
     )
 
 
+@transaction.atomic
 def update_question(
     *, actor: OperatorScope, community: Community, key: str, question: dict[str, Any]
 ) -> ApplicationForm:
-    questions = _questions_of(get_application_form(community))
+    questions = _locked_questions(community)
     index = _index_of(questions, key)
     questions[index] = {**question, "key": key}
     return save_application_form(actor=actor, community=community, questions=questions)
 
 
+@transaction.atomic
 def remove_question(*, actor: OperatorScope, community: Community, key: str) -> ApplicationForm:
-    questions = _questions_of(get_application_form(community))
+    questions = _locked_questions(community)
     del questions[_index_of(questions, key)]
     return save_application_form(actor=actor, community=community, questions=questions)
 
 
+@transaction.atomic
 def move_question(
     *, actor: OperatorScope, community: Community, key: str, offset: int
 ) -> ApplicationForm:
     """Move a question up (offset -1) or down (+1); at either end nothing changes."""
-    questions = _questions_of(get_application_form(community))
+    questions = _locked_questions(community)
     index = _index_of(questions, key)
     target = min(max(index + offset, 0), len(questions) - 1)
     questions.insert(target, questions.pop(index))

@@ -3,6 +3,7 @@ an application with its decisions, and the form builder of a community."""
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 from django.contrib import messages
@@ -155,7 +156,10 @@ def interview(request: OperatorRequest, application_id: int) -> HttpResponse:
     actor = _reviewer(request)
     application = selectors.get_application_for_user(actor=actor, application_id=application_id)
     form = InterviewForm(request.POST)
-    if form.is_valid():
+    # The time is the organisation's local time (as the applicant's page and mail show it).
+    with timezone.override(zoneinfo.ZoneInfo(actor.organization.time_zone)):
+        valid = form.is_valid()
+    if valid:
         try:
             services.request_interview(
                 actor=actor,

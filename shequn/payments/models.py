@@ -134,6 +134,9 @@ class Order(TimeStampedModel):
         verbose_name=_("marked by"),
     )
     note = models.TextField(_("note"), blank=True)
+    # Paid, but the member could not be admitted (full, blacklisted meanwhile…): an operator
+    # decides (the money is recorded either way); `note` says why.
+    needs_operator = models.BooleanField(_("needs an operator"), default=False)
 
     class Meta:
         verbose_name = _("order")
