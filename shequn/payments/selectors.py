@@ -43,6 +43,10 @@ class PriceQuote:
     def is_early_bird(self) -> bool:
         return self.label == PriceLabel.EARLY_BIRD
 
+    @property
+    def label_text(self) -> str:
+        return str(PriceLabel(self.label).label)
+
 
 def get_community_price(community: Community) -> CommunityPrice | None:
     return CommunityPrice.objects.filter(community_id=community.pk).first()

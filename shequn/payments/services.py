@@ -185,6 +185,34 @@ def create_order(
 ) -> Order:
     """An order to join or renew at today's price, or the member's pending one (a second tap,
     a retried request with the same Idempotency-Key). The amount is fixed now."""
+    return open_order(
+        member=member,
+        community=community,
+        kind=kind,
+        provider=provider,
+        idempotency_key=idempotency_key,
+        invite_link=invite_link,
+        now=now,
+    ).order
+
+
+@dataclass(frozen=True)
+class OpenedOrder:
+    order: Order
+    created: bool
+
+
+def open_order(
+    *,
+    member: Member,
+    community: Community,
+    kind: str,
+    provider: str,
+    idempotency_key: str = "",
+    invite_link: InviteLink | None = None,
+    now: datetime.datetime | None = None,
+) -> OpenedOrder:
+    """`create_order`, saying whether the order is new."""
     if kind not in OrderKind.values:
         raise ValidationError({"kind": _("Unknown order kind.")})
     if provider not in enabled_providers():
@@ -193,7 +221,7 @@ def create_order(
         raise ValidationError({"idempotency_key": _("The idempotency key is too long.")})
     existing = _existing_order(member=member, community=community, kind=kind, key=idempotency_key)
     if existing is not None:
-        return existing
+        return OpenedOrder(existing, created=False)
     if community.access != CommunityAccess.PAID:
         raise ValidationError(_("This community is not a paid community."), code="not_paid")
     if kind == OrderKind.JOIN:
@@ -216,7 +244,7 @@ def create_order(
                 if kind == OrderKind.JOIN
                 else quote_renewal(price)
             )
-            return Order.objects.create(
+            order = Order.objects.create(
                 organization_id=community.organization_id,
                 community=community,
                 member=member,
@@ -230,13 +258,14 @@ def create_order(
                 idempotency_key=idempotency_key,
                 expires_at=now + datetime.timedelta(minutes=pay_minutes()),
             )
+            return OpenedOrder(order, created=True)
     except IntegrityError:  # a concurrent tap made it
         existing = _existing_order(
             member=member, community=community, kind=kind, key=idempotency_key
         )
         if existing is None:
             raise
-        return existing
+        return OpenedOrder(existing, created=False)
 
 
 def enabled_providers() -> list[str]:

@@ -143,9 +143,7 @@ def _is_closed(community: Community, now: datetime) -> bool:
     return community.status != CommunityStatus.ACTIVE or community.is_past_closing_end(now)
 
 
-def get_entry(
-    *, request: HttpRequest, community: Community, now: datetime | None = None
-) -> Entry:
+def get_entry(*, request: HttpRequest, community: Community, now: datetime | None = None) -> Entry:
     """What the visitor of `community`'s join page may do next (see EntryState)."""
     from shequn.invitations.selectors import get_session_invite_link
     from shequn.joining.rules import count_free_seats, get_join_policy
@@ -273,14 +271,10 @@ def _waitlist_state(member: Member, community: Community, facts: dict[str, Any])
         state = EntryState.SEAT_OFFERED
     else:
         label, state = _("See your place on the waitlist"), EntryState.WAITLISTED
-    return Entry(
-        state=state, cta_url=url, cta_label=str(label), waitlist_entry=entry, **facts
-    )
+    return Entry(state=state, cta_url=url, cta_label=str(label), waitlist_entry=entry, **facts)
 
 
-def _application_state(
-    member: Member, community: Community, facts: dict[str, Any]
-) -> Entry | None:
+def _application_state(member: Member, community: Community, facts: dict[str, Any]) -> Entry | None:
     """The application step: None when it is behind the member (approved, paid community)."""
     from shequn.applications.models import ApplicationStatus
     from shequn.applications.selectors import get_latest_application
@@ -355,4 +349,3 @@ def _open_state(community: Community, policy: JoinPolicy, facts: dict[str, Any])
     else:
         return Entry(state=EntryState.FULL, **facts)
     return Entry(state=state, cta_url=join_url, cta_label=str(label), cta_method=POST, **facts)
-

@@ -62,6 +62,4 @@ def list_own_pending(*, member: Member) -> OwnPending:
         .select_related(*related)
         .order_by("-created_at", "-id")[:PENDING_LIMIT]
     )
-    return OwnPending(
-        applications=list(applications), orders=list(orders), waitlist=list(waitlist)
-    )
+    return OwnPending(applications=list(applications), orders=list(orders), waitlist=list(waitlist))

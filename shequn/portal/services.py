@@ -86,8 +86,9 @@ def sign_up_and_join(
     All or nothing: when joining fails (the community is full, say), no account is kept.
     A new member joins at once; the link to confirm their email is mailed (`site_url` is the
     start of its address). A blacklisted phone or email is refused before anything is made;
-    a full community that keeps a waitlist puts the new member on it. When the email belongs to a member an operator recorded, nothing of
-    theirs is joined or shown: the mailed link must be used first (`verify_email_and_join`).
+    a full community that keeps a waitlist puts the new member on it. When the email belongs
+    to a member an operator recorded, nothing of theirs is joined or shown: the mailed link
+    must be used first (`verify_email_and_join`).
     """
     if community.access != CommunityAccess.OPEN:
         raise ValidationError(
@@ -145,9 +146,7 @@ def verify_email_and_join(
         return VerifiedEmail(member=member, membership=None)
     try:
         with transaction.atomic():
-            admission = join_community(
-                member=member, community=community, invite_link=invite_link
-            )
+            admission = join_community(member=member, community=community, invite_link=invite_link)
     except ValidationError as exc:
         return VerifiedEmail(member=member, membership=None, join_error=" ".join(exc.messages))
     return VerifiedEmail(

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from shequn.accounts.password_reset import password_reset_views
 from shequn.core.forms import add_service_errors
 from shequn.core.ratelimit import RateLimitedError, rate_limit_post, rate_limited_page
+from shequn.invitations.selectors import get_session_invite_link
 from shequn.members.email_verification import (
     VerificationLinkError,
     get_pending_verification,
@@ -37,18 +38,17 @@ from shequn.members.models import (
     Membership,
     MembershipStatus,
 )
-from shequn.invitations.selectors import get_session_invite_link
 from shequn.members.selectors import get_member_for_account, get_visitor_membership
 from shequn.members.services import end_membership
 from shequn.organizations.models import Community, CommunityAccess
 from shequn.organizations.selectors import get_public_community
+from shequn.portal.entry import EntryState, get_entry, reverse_or
 from shequn.portal.forms import (
     MemberLoginForm,
     MemberPasswordResetForm,
     SignupForm,
     VerifyEmailForm,
 )
-from shequn.portal.entry import EntryState, get_entry, reverse_or
 from shequn.portal.invites import forget_invite_link, usable_session_invite_link
 from shequn.portal.ratelimit import over_account_limit
 from shequn.portal.selectors import list_own_memberships, list_own_pending
@@ -333,6 +333,7 @@ def my_communities(request: HttpRequest) -> HttpResponse:
         "pending": get_pending_verification(request.user),
         "current": [m for m in memberships if m.status == MembershipStatus.ACTIVE],
         "past": [m for m in memberships if m.status != MembershipStatus.ACTIVE],
+        "under_way": list_own_pending(member=member) if member else None,
     }
     return render(request, "portal/my.html", context)
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 API = "/api/v1"
 
 
-def _post(client, path: str, body: object):  # type: ignore[no-untyped-def]
+def _post(client, path: str, body: object):
     return client.post(API + path, data=json.dumps(body), content_type="application/json")
 
 

@@ -16,7 +16,7 @@ from shequn.invitations.models import InviteJoin, InviteLink
 from shequn.invitations.selectors import get_session_invite_link, list_inviters
 from shequn.invitations.tests.factories import InviteLinkFactory
 from shequn.joining.admission import admit_member
-from shequn.members.models import Membership, MembershipSource, MembershipStatus
+from shequn.members.models import Member, Membership, MembershipSource, MembershipStatus
 from shequn.members.services import end_membership
 from shequn.members.tests.factories import MemberFactory
 
@@ -50,7 +50,11 @@ def test_join_through_landing_is_attributed(community, member) -> None:
     assert membership is not None
     assert membership.source == MembershipSource.INVITE
     join = InviteJoin.objects.get()
-    assert (join.link_id, join.member_id, join.membership_id) == (link.pk, newcomer.pk, membership.pk)
+    assert (join.link_id, join.member_id, join.membership_id) == (
+        link.pk,
+        newcomer.pk,
+        membership.pk,
+    )
     assert (join.inviter_member_id, join.inviter_operator_id) == (member.pk, None)
     assert join.joined_at == membership.joined_at
     link.refresh_from_db()
@@ -107,3 +111,39 @@ def test_still_in_follows_the_stint(org_admin, scope_of, community, member) -> N
     )
     rows = list_inviters(actor=scope_of(org_admin))
     assert [(r.kind, r.id, r.invitees, r.still_in) for r in rows] == [("member", member.pk, 2, 1)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_threads_through_a_last_use_admit_one(community) -> None:
+    """Two real concurrent joins (threads, own connections) through a link with one use."""
+    import threading
+
+    from django.db import connection, connections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's test database is one in-memory connection: no real concurrency")
+    link = InviteLinkFactory(community=community, max_uses=1)
+    people = [MemberFactory(organization=community.organization) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def join(person: Member) -> None:
+        try:
+            barrier.wait()
+            admit_member(member=person, community=community, source="self_signup", invite_link=link)
+            outcomes.append("joined")
+        except ValidationError as exc:
+            outcomes.append(str(exc.code))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=join, args=(p,)) for p in people]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["invite_used_up", "joined"]
+    assert InviteJoin.objects.count() == 1
+    assert Membership.objects.filter(member__in=people).count() == 1
+    link.refresh_from_db()
+    assert link.use_count == 1

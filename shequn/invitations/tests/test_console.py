@@ -7,7 +7,7 @@ from shequn.invitations.models import InviteJoin, InviteLink
 from shequn.invitations.services import create_invite_link
 from shequn.invitations.tests.factories import InviteLinkFactory
 from shequn.joining.admission import admit_member
-from shequn.members.tests.factories import MemberFactory
+from shequn.members.tests.factories import MemberFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,9 @@ def _joined(link: InviteLink, n: int) -> None:
 def test_list_is_scoped_and_filtered(client_as, community, other_community) -> None:
     mine = InviteLinkFactory(community=community, purpose="poster A")
     InviteLinkFactory(community=other_community, purpose="poster B")
-    off = InviteLinkFactory(community=community, purpose="poster C", disabled_at="2026-01-01T00:00Z")
+    off = InviteLinkFactory(
+        community=community, purpose="poster C", disabled_at="2026-01-01T00:00Z"
+    )
     response = client_as("chapter_head").get(reverse("invitations:list"))
     assert [link.pk for link in response.context["page"]] == [off.pk, mine.pk]
     response = client_as("org_admin").get(reverse("invitations:list"), {"status": "off"})
@@ -152,7 +154,7 @@ def test_png_encodes_the_landing_address(client_as, community) -> None:
     assert image.size == ((size + 8) * 12, (size + 8) * 12)
     modules = tuple(
         bytearray(
-            1 if image.getpixel(((x + 4) * 12 + 6, (y + 4) * 12 + 6)) < 128 else 0
+            1 if _dark(image.getpixel(((x + 4) * 12 + 6, (y + 4) * 12 + 6))) else 0
             for x in range(size)
         )
         for y in range(size)
@@ -160,9 +162,16 @@ def test_png_encodes_the_landing_address(client_as, community) -> None:
     assert modules == tuple(bytearray(row) for row in expected.matrix)
 
 
+def _dark(pixel: object) -> bool:
+    assert isinstance(pixel, int)
+    return pixel < 128
+
+
 def test_inviters_and_invitees(client_as, org_admin, scope_of, community, member) -> None:
     member_link = InviteLinkFactory(community=community, inviter_member=member, purpose="")
-    op_link = create_invite_link(actor=scope_of(org_admin), community=community, inviter_operator=True)
+    op_link = create_invite_link(
+        actor=scope_of(org_admin), community=community, inviter_operator=True
+    )
     _joined(member_link, 3)
     _joined(op_link, 1)
     client = client_as("chapter_head")
@@ -186,7 +195,35 @@ def test_panels(client_as, community, member) -> None:
     _joined(link, 1)
     newcomer = InviteJoin.objects.get().member
     client = client_as("org_admin")
-    page = client.get(reverse("organizations:community_detail", kwargs={"community_id": community.pk}))
+    page = client.get(
+        reverse("organizations:community_detail", kwargs={"community_id": community.pk})
+    )
     assert reverse("invitations:detail", kwargs={"link_id": link.pk}) in page.content.decode()
     page = client.get(reverse("members:detail", kwargs={"member_id": newcomer.pk}))
     assert "张三" in page.content.decode()  # invited by
+
+
+def test_inviter_pages_do_not_grow(client_as, community, member, django_assert_num_queries):
+    client = client_as("org_admin")
+    link = InviteLinkFactory(community=community, inviter_member=member, purpose="")
+    _joined(link, 1)
+    urls = [
+        reverse("invitations:inviters"),
+        reverse("invitations:member_invitees", kwargs={"member_id": member.pk}),
+        reverse("invitations:detail", kwargs={"link_id": link.pk}),
+    ]
+    counts = []
+    for url in urls:
+        client.get(url)
+        with django_assert_num_queries(50, exact=False) as ctx:
+            client.get(url)
+        counts.append(len(ctx.captured_queries))
+    for _ in range(3):
+        other = MemberFactory(organization=community.organization)
+        MembershipFactory(member=other, community=community)
+        _joined(InviteLinkFactory(community=community, inviter_member=other, purpose=""), 2)
+    _joined(link, 3)
+    for url, count in zip(urls, counts, strict=True):
+        with django_assert_num_queries(count):
+            response = client.get(url)
+        assert response.status_code == 200

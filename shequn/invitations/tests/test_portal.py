@@ -42,7 +42,10 @@ def test_overlong_code_is_a_404(client) -> None:
 )
 def test_unusable_link_is_a_410_page(client, community, fields, text) -> None:
     now = timezone.now()
-    values = {k: now if v == "now" else now - timedelta(hours=1) if v == "past" else v for k, v in fields.items()}
+    values = {
+        k: now if v == "now" else now - timedelta(hours=1) if v == "past" else v
+        for k, v in fields.items()
+    }
     link = InviteLinkFactory(community=community, **values)
     response = client.get(_landing(link.code))
     assert response.status_code == 410
@@ -93,9 +96,9 @@ def test_member_sees_own_link(client_as, member, community) -> None:
 
 
 def test_counts_on_own_link_page(client_as, member, community) -> None:
+    from shequn.invitations.services import get_or_create_member_link
     from shequn.joining.admission import admit_member
     from shequn.members.tests.factories import MemberFactory
-    from shequn.invitations.services import get_or_create_member_link
 
     link = get_or_create_member_link(member, community)
     for _ in range(2):
@@ -106,6 +109,7 @@ def test_counts_on_own_link_page(client_as, member, community) -> None:
             invite_link=link,
         )
     gone = Membership.objects.filter(community=community).exclude(member=member).first()
+    assert gone is not None
     from shequn.members.services import end_membership
 
     end_membership(actor=None, membership=gone, status=MembershipStatus.LEFT, by_request=True)

@@ -160,7 +160,8 @@ def test_member_link_once_per_member_and_community(member, community) -> None:
     first = get_or_create_member_link(member, community)
     second = get_or_create_member_link(member, community)
     assert first.pk == second.pk
-    assert first.is_personal and first.inviter_member_id == member.pk
+    assert first.is_personal
+    assert first.inviter_member_id == member.pk
     assert InviteLink.objects.count() == 1
 
 

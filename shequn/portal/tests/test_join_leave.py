@@ -30,7 +30,7 @@ def test_member_joins_open_community(client_as, member, other_community):
 
 
 def test_member_rejoins_after_leaving(client_as, member, community):
-    member.memberships.update(status=MembershipStatus.LEFT)
+    member.memberships.update(status=MembershipStatus.LEFT, left_by_request=True)
     recount_members()  # a raw update bypasses the services' counters
     response = client_as("member").post(page_url(community, "join"))
     assert response.status_code == 302
@@ -41,15 +41,15 @@ def test_already_a_member(client_as, member, community, counts):
     before = counts()
     response = client_as("member").post(page_url(community, "join"))
     assert response["Location"] == page_url(community)
-    assert _messages(response) == ["张三 is already a member of this community."]
+    assert _messages(response) == ["You are already a member of this community."]
     assert counts() == before
 
 
 @pytest.mark.parametrize(
     ("fixture", "message"),
     [
-        ("private_community", "This community admits members by invitation or approval only."),
-        ("paid_community", "This community admits members by invitation or approval only."),
+        ("private_community", "This community admits members after an approved application."),
+        ("paid_community", "This community admits members after payment."),
         ("full_community", "This community is full (1 members)."),
     ],
 )

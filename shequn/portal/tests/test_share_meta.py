@@ -14,8 +14,11 @@ from shequn.portal.tests.conftest import page_url
 
 def _meta(html: str) -> dict[str, str]:
     """{"property:og:title": …, "name:description": …, "itemprop:image": …}"""
-    found = re.findall(r'<meta (property|name|itemprop)="([^"]+)" content="([^"]*)">', html)
-    return {f"{attr}:{key}": value for attr, key, value in found}
+    found: dict[str, str] = {}
+    for attrs, value in re.findall(r'<meta ((?:[a-z]+="[^"]+" )+)content="([^"]*)">', html):
+        for attr, key in re.findall(r'([a-z]+)="([^"]+)"', attrs):
+            found[f"{attr}:{key}"] = value
+    return found
 
 
 def _png() -> SimpleUploadedFile:
