@@ -280,13 +280,14 @@ LOGGING = {
     "formatters": {
         # Local time (TIME_ZONE) with its offset, e.g. [2026-12-02 08:34:28 +0800].
         "timestamped": {
+            "class": "shequn.core.log_format.ZonedFormatter",  # TIME_ZONE, whatever the process has
             "format": "[{asctime}] {levelname} {name}: {message}",
             "style": "{",
             "datefmt": "%Y-%m-%d %H:%M:%S %z",
         },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler"},
+        "console": {"class": "logging.StreamHandler", "formatter": "timestamped"},
         "jobs": {"class": "logging.StreamHandler", "formatter": "timestamped"},
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
@@ -337,6 +338,8 @@ SHEQUN_RATE_LIMITS = {
     "apply": os.environ.get("SHEQUN_RATE_APPLY", "10/3600"),
     "join": os.environ.get("SHEQUN_RATE_JOIN", "20/3600"),  # portal: join POST (address, account)
     "pay": os.environ.get("SHEQUN_RATE_PAY", "10/3600"),  # PAY: checkout POST (address, account)
+    # JOINCORE: leave and withdraw POSTs, member page and API (address, account)
+    "leave": os.environ.get("SHEQUN_RATE_LEAVE", "10/3600"),
 }
 
 # Email (verification links, password reset): Django's email framework. The console backend

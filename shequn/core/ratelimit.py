@@ -41,9 +41,10 @@ class Rate:
 class RateLimitedError(Exception):
     """Too many requests from one address; `retry_after` seconds until the window ends."""
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, detail: str = "") -> None:
         super().__init__(retry_after)
         self.retry_after = retry_after
+        self.detail = detail  # what the 429 says (default: the per-address text)
 
 
 def get_rate(name: str) -> Rate:
@@ -126,6 +127,29 @@ def check_and_record(name: str, request: HttpRequest) -> None:
         raise RateLimitedError(_window(rate)[1])
 
 
+def rate_limit_account(request: HttpRequest, name: str, *, user: Any = None) -> None:
+    """Count one request of the signed-in account (`user`: the API token's operator user)
+    against the limit `name`; RateLimitedError when it is over. Anonymous: not counted (the
+    per-address limit `rate_limit_post` covers them)."""
+    user = user or request.user
+    if not user.is_authenticated:
+        return
+    rate = get_rate(name)
+    window, left = _window(rate)
+    who = hashlib.sha256(f"user:{user.pk}".encode()).hexdigest()[:32]
+    key = f"shequn:rate:{name}-user:{who}:{window}"
+    if cache.add(key, 1, timeout=left + 1):
+        count = 1
+    else:
+        try:
+            count = int(cache.incr(key))
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=left + 1)
+            count = 1
+    if count > rate.limit:
+        raise RateLimitedError(left, detail=_("You have sent this form too often."))
+
+
 def _wait_text(seconds: int) -> str:
     minutes = max(1, math.ceil(seconds / 60))
     return ngettext(
@@ -152,7 +176,7 @@ def rate_limited_page(request: HttpRequest, exc: RateLimitedError) -> HttpRespon
     """The styled 429 page of a public form, in the visitor's language."""
     return _page(
         request,
-        message=_("You have sent this form too often from this network."),
+        message=exc.detail or _("You have sent this form too often from this network."),
         retry_after=exc.retry_after,
     )
 
@@ -160,7 +184,8 @@ def rate_limited_page(request: HttpRequest, exc: RateLimitedError) -> HttpRespon
 def rate_limited_problem(request: HttpRequest, exc: RateLimitedError) -> HttpResponse:
     """The API's 429: a problem document with Retry-After."""
     detail = _("%(problem)s %(wait)s") % {
-        "problem": _("Too many requests with an invalid API token from this address."),
+        "problem": exc.detail
+        or _("Too many requests with an invalid API token from this address."),
         "wait": _wait_text(exc.retry_after),
     }
     return problem_response(

@@ -126,9 +126,10 @@ def find_invite_link(code: str) -> InviteLink | None:
     """The link an address /c/i/<code>/ names (any status), with its community; None if none."""
     if not code or len(code) > INVITE_LINK_CODE_MAX:
         return None
+    # Codes are lower case: one typed off a poster in capitals still works.
     return (
         InviteLink.objects.select_related("community__organization", "community__chapter")
-        .filter(code=code)
+        .filter(code=code.lower())
         .first()
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -20,6 +21,7 @@ from shequn.joining.models import (
     WaitlistStatus,
 )
 from shequn.members.models import Identity, Member, Membership, MembershipStatus
+from shequn.members.phones import normalize_phone
 from shequn.organizations.models import Community
 
 
@@ -29,6 +31,14 @@ def get_join_policy(community: Community) -> JoinPolicy:
         return JoinPolicy.objects.get(community_id=community.pk)
     except JoinPolicy.DoesNotExist:
         return JoinPolicy(community=community)
+
+
+def _normalized(phone: str) -> str:
+    """E.164 of a typed phone ("" when it is not a number: nothing to match)."""
+    try:
+        return normalize_phone(phone)
+    except ValidationError:
+        return ""
 
 
 def find_blacklist_entry(
@@ -41,7 +51,7 @@ def find_blacklist_entry(
 ) -> BlacklistEntry | None:
     """The standing blacklist entry that matches a person, by member, phone, email or any
     channel account (theirs, when `member` is given, and `accounts`), or None."""
-    phones = {phone} if phone else set()
+    phones = {_normalized(phone)} - {""} if phone else set()
     emails = {email.strip().lower()} if email else set()
     keys = set(accounts or [])
     member_id = None

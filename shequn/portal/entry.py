@@ -8,7 +8,6 @@ when the visitor acts, so a stale page can never let anybody in.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -27,8 +26,11 @@ if TYPE_CHECKING:
     from django.http import HttpRequest
     from django.utils.functional import _StrPromise
 
+    from shequn.applications.models import Application
     from shequn.invitations.models import InviteLink
     from shequn.joining.models import JoinPolicy, WaitlistEntry
+    from shequn.payments.models import Order
+    from shequn.payments.selectors import PriceQuote
 
 
 class EntryState(StrEnum):
@@ -74,9 +76,9 @@ class Entry:
     membership: Membership | None = None
     policy: JoinPolicy | None = None
     seats_left: int = 0  # capacity − members − seats held for waitlist offers
-    quote: Any = None  # shequn.payments.selectors.PriceQuote, paid communities
-    application: Any = None  # the member's latest Application
-    order: Any = None  # the member's pending Order
+    quote: PriceQuote | None = None  # paid communities: the price now
+    application: Application | None = None  # the member's latest application
+    order: Order | None = None  # the member's pending joining order
     waitlist_entry: WaitlistEntry | None = None
     invite_link: InviteLink | None = None  # the link of this session (attribution)
     invite_problem: str = ""  # why that link no longer works
@@ -97,26 +99,16 @@ def reverse_or(name: str, fallback: str, **kwargs: Any) -> str:
         return fallback
 
 
-def _module(name: str) -> Any:
-    """Another stream's module, when it exists (they land at different times)."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        return None
+def _price_quote(community: Community, now: datetime) -> PriceQuote | None:
+    from shequn.payments.selectors import get_price_quote
+
+    return get_price_quote(community, now=now)
 
 
-def _price_quote(community: Community, now: datetime) -> Any:
-    selectors = _module("shequn.payments.selectors")
-    if selectors is None or not hasattr(selectors, "get_price_quote"):
-        return None
-    return selectors.get_price_quote(community, now=now)
+def _open_order(member: Member, community: Community) -> Order | None:
+    from shequn.payments.selectors import get_open_order
 
-
-def _open_order(member: Member, community: Community) -> Any:
-    selectors = _module("shequn.payments.selectors")
-    if selectors is None or not hasattr(selectors, "get_open_order"):
-        return None
-    return selectors.get_open_order(member=member, community=community)
+    return get_open_order(member=member, community=community)
 
 
 def _open_waitlist_entry(member: Member, community: Community) -> WaitlistEntry | None:

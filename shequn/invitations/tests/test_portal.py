@@ -74,7 +74,7 @@ def test_closed_community_is_a_410_page(client, community, status) -> None:
 
 def test_landing_remembers_the_link(client, community) -> None:
     link = InviteLinkFactory(community=community)
-    response = client.get(_landing(link.code))
+    response = client.get(_landing(link.code.upper()))
     assert response.status_code == 302
     assert client.session[SESSION_KEY] == {str(community.pk): link.pk}
 

@@ -58,3 +58,9 @@ def buyer(org, chapter) -> Member:
         member=person, organization=org, channel=Channel.WEB, external_id=str(person.user_id)
     )
     return person
+
+
+@pytest.fixture(autouse=True)
+def _english(settings) -> None:
+    """Pages in English unless a test asks for zh-hans (Accept-Language)."""
+    settings.LANGUAGE_CODE = "en"

@@ -83,7 +83,8 @@ def counts() -> tuple[int, int, int]:
 
 @pytest.mark.django_db
 class TestWebhook:
-    def test_paid_once_and_kept(self, client, order):
+    def test_paid_once_and_kept(self, order):
+        client = Client(enforce_csrf_checks=True)  # no CSRF token: providers send none
         first = post_webhook(client, paid_payload(order))
         assert first.status_code == 200
         assert first.json() == {"code": "SUCCESS", "message": "OK"}
@@ -96,7 +97,7 @@ class TestWebhook:
             PaymentNotification.objects.order_by("id").values_list("status", "event_id")
         )
         assert statuses == [("accepted", "evt-1"), ("duplicate", "evt-2")]
-        row = PaymentNotification.objects.order_by("id").first()
+        row = PaymentNotification.objects.order_by("id")[0]
         assert row.headers["X-Shequn-Event-Id"] == "evt-1"
         assert json.loads(row.body)["amount_fen"]
 
@@ -135,7 +136,7 @@ class TestWebhook:
         assert response.json()["code"] == "FAIL"
         assert counts() == before
         assert PaymentNotification.objects.count() == kept + 1
-        row = PaymentNotification.objects.order_by("-id").first()
+        row = PaymentNotification.objects.order_by("-id")[0]
         assert row.status == NotificationStatus.REJECTED
         assert row.reason
         if case != "replayed":
@@ -216,7 +217,9 @@ def post_wechat(
     client: Client, body: str, keys: wx.Keys, *, timestamp: int | None = None, key: Any = None
 ) -> Any:
     headers = wx.signed_headers(key or keys.platform, body, timestamp=timestamp)
-    extra = {"HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()}
+    extra: dict[str, Any] = {
+        "HTTP_" + name.upper().replace("-", "_"): value for name, value in headers.items()
+    }
     return client.post(WECHAT, data=body, content_type="application/json", **extra)
 
 

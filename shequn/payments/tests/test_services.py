@@ -23,7 +23,7 @@ from shequn.payments.models import (
     OrderStatus,
     PriceLabel,
 )
-from shequn.payments.selectors import get_open_order, get_price_quote
+from shequn.payments.selectors import PriceQuote, get_open_order, get_price_quote
 from shequn.payments.services import (
     OrderNotPayableError,
     cancel_order,
@@ -44,6 +44,12 @@ def _order(buyer, community, **kw):
     )
 
 
+def _quote(community, **kw) -> PriceQuote:
+    result = get_price_quote(community, **kw)
+    assert result is not None
+    return result
+
+
 def test_yuan_filter():
     assert [format_yuan(v) for v in (19900, 9950, 5, 0, None)] == [
         "¥199",
@@ -60,18 +66,18 @@ class TestQuote:
         price.early_bird_seats = None
         price.save()
         start = paid_community.starts_at
-        inside = get_price_quote(paid_community, now=start + datetime.timedelta(days=14))
+        inside = _quote(paid_community, now=start + datetime.timedelta(days=14))
         assert (inside.amount_fen, inside.label) == (9900, PriceLabel.EARLY_BIRD)
         assert inside.early_bird_ends_at == start + datetime.timedelta(days=15)
         assert inside.early_bird_seats_left is None
-        after = get_price_quote(paid_community, now=start + datetime.timedelta(days=15))
+        after = _quote(paid_community, now=start + datetime.timedelta(days=15))
         assert (after.amount_fen, after.label, after.early_bird_ends_at) == (19900, "regular", None)
 
     def test_launched_at_moves_the_start(self, paid_community, price):
         price.early_bird_seats = None
         price.launched_at = paid_community.starts_at + datetime.timedelta(days=30)
         price.save()
-        quote = get_price_quote(paid_community, now=price.launched_at + datetime.timedelta(days=1))
+        quote = _quote(paid_community, now=price.launched_at + datetime.timedelta(days=1))
         assert quote.amount_fen == 9900
 
     def test_early_bird_by_seats(self, paid_community, price):
@@ -79,20 +85,20 @@ class TestQuote:
         price.early_bird_seats = 2
         price.paid_join_count = 1
         price.save()
-        quote = get_price_quote(paid_community)
+        quote = _quote(paid_community)
         assert (quote.amount_fen, quote.early_bird_seats_left) == (9900, 1)
         CommunityPrice.objects.filter(pk=price.pk).update(paid_join_count=2)
-        assert get_price_quote(paid_community).amount_fen == 19900
+        assert _quote(paid_community).amount_fen == 19900
 
     def test_both_whichever_ends_first(self, paid_community, price):
         price.early_bird_seats = 1
         price.save()
-        assert get_price_quote(paid_community).early_bird_seats_left == 1
+        assert _quote(paid_community).early_bird_seats_left == 1
         CommunityPrice.objects.filter(pk=price.pk).update(paid_join_count=1)
-        assert get_price_quote(paid_community).label == PriceLabel.REGULAR
+        assert _quote(paid_community).label == PriceLabel.REGULAR
         CommunityPrice.objects.filter(pk=price.pk).update(paid_join_count=0)
         late = paid_community.starts_at + datetime.timedelta(days=16)
-        assert get_price_quote(paid_community, now=late).label == PriceLabel.REGULAR
+        assert _quote(paid_community, now=late).label == PriceLabel.REGULAR
 
     def test_no_quote_for_open_or_unpriced(self, community, paid_community):
         assert get_price_quote(community) is None
@@ -151,6 +157,8 @@ class TestCreateOrder:
         assert (order.amount_fen, order.term_days) == (9900, 365)
         paid = mark_order_paid(order=order, provider="manual", reference="T1", amount_fen=9900)
         term = MembershipTerm.objects.get(order=order)
+        assert term.ends_at is not None
+        assert paid.order.paid_at is not None
         assert term.ends_at - paid.order.paid_at == datetime.timedelta(days=365)
 
     def test_second_tap_and_idempotency_key_return_the_same(self, buyer, paid_community, price):

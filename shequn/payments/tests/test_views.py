@@ -40,6 +40,13 @@ class TestCheckout:
         assert "50 early-bird seats left" in html
         assert "Membership for 365 days" in html
 
+    def test_in_chinese(self, client, buyer, paid_community, price):
+        client.force_login(buyer.user)
+        html = client.get(checkout_url(paid_community), HTTP_ACCEPT_LANGUAGE="zh-hans").content
+        text = html.decode()
+        assert "早鸟价" in text
+        assert "会员有效期 365 天" in text
+
     def test_post_creates_one_order_and_redirects(self, client, buyer, paid_community, price):
         client.force_login(buyer.user)
         first = client.post(checkout_url(paid_community), {"provider": "manual"})

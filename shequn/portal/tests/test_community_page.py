@@ -17,6 +17,7 @@ from shequn.joining.models import BlacklistEntry, JoinPolicy, WaitlistEntry
 from shequn.members.counters import recount_members
 from shequn.members.models import MembershipStatus
 from shequn.members.tests.factories import MembershipFactory
+from shequn.payments.models import CommunityPrice, Order, PriceLabel
 from shequn.portal.entry import EntryState
 from shequn.portal.tests.conftest import page_url
 
@@ -323,3 +324,41 @@ def test_query_count_is_constant_for_member(
     with django_assert_num_queries(12):
         response = client.get(page_url(other_community))
     assert response.context["state"] == EntryState.JOIN
+
+
+def test_paid_community_shows_early_bird_price_and_checkout(client_as, paid_community, member):
+    CommunityPrice.objects.create(
+        community=paid_community,
+        price_fen=19900,
+        early_bird_price_fen=9950,
+        early_bird_seats=50,
+        term_days=365,
+    )
+    response = client_as("member").get(page_url(paid_community))
+    assert response.context["state"] == EntryState.PAY
+    html = response.content.decode()
+    assert '<strong class="m-price-amount">¥99.50</strong>' in html
+    assert '<s class="m-price-regular">¥199</s>' in html
+    assert "50 early-bird seats left" in html
+    assert "Membership for 365 days" in html
+    assert _buttons(html) == [f"GET {page_url(paid_community, 'pay')} Pay and join"]
+    anonymous = client_as("anonymous").get(page_url(paid_community)).content.decode()
+    assert '<strong class="m-price-amount">¥99.50</strong>' in anonymous
+
+
+def test_paid_community_with_pending_order_continues_paying(client_as, paid_community, member):
+    CommunityPrice.objects.create(community=paid_community, price_fen=19900)
+    order = Order.objects.create(
+        organization=paid_community.organization,
+        community=paid_community,
+        member=member,
+        number="SQ20261202000009",
+        amount_fen=19900,
+        price_label=PriceLabel.REGULAR,
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+    response = client_as("member").get(page_url(paid_community))
+    assert response.context["state"] == EntryState.PAYMENT_PENDING
+    html = response.content.decode()
+    assert "Your order of ¥199 is waiting for payment." in html
+    assert _buttons(html) == [f"GET /c/orders/{order.number}/ Continue paying"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
@@ -20,7 +19,7 @@ from shequn.members.counters import recount_members
 from shequn.members.models import MembershipStatus
 from shequn.members.tests.factories import MembershipFactory
 from shequn.organizations.models import CommunityAccess, CommunityStatus
-from shequn.portal import entry as entry_module
+from shequn.payments.models import CommunityPrice, Order, PriceLabel
 from shequn.portal.entry import POST, Entry, EntryState, get_entry
 from shequn.portal.tests.conftest import page_url
 
@@ -37,22 +36,29 @@ def _entry(community, user=None, session=None) -> Entry:
     return get_entry(request=_request(user, session), community=community)
 
 
-def _quote(amount=9900, regular=19900):
-    return SimpleNamespace(
-        amount_fen=amount,
-        regular_fen=regular,
-        label="early_bird",
-        early_bird_ends_at=timezone.now() + timedelta(days=3),
-        early_bird_seats_left=12,
+def _price(community) -> CommunityPrice:
+    """¥199, early bird ¥99 for the first 15 days or 50 paid members, a year's term."""
+    return CommunityPrice.objects.create(
+        community=community,
+        price_fen=19900,
+        early_bird_price_fen=9900,
+        early_bird_days=15,
+        early_bird_seats=50,
+        launched_at=timezone.now() - timedelta(days=1),
         term_days=365,
     )
 
 
-@pytest.fixture
-def no_price(monkeypatch):
-    """Prices and orders are the payments app's: none here unless a test says so."""
-    monkeypatch.setattr(entry_module, "_price_quote", lambda community, now: None)
-    monkeypatch.setattr(entry_module, "_open_order", lambda member, community: None)
+def _order(community, member) -> Order:
+    return Order.objects.create(
+        organization=community.organization,
+        community=community,
+        member=member,
+        number="SQ20261202000001",
+        amount_fen=9900,
+        price_label=PriceLabel.EARLY_BIRD,
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
 
 
 def test_entry_is_frozen(community):
@@ -71,7 +77,7 @@ def test_anonymous_on_open_community_signs_up(community):
 
 
 @pytest.mark.parametrize("fixture", ["private_community", "paid_community"])
-def test_anonymous_on_private_or_paid_signs_in(request, fixture, no_price):
+def test_anonymous_on_private_or_paid_signs_in(request, fixture):
     community = request.getfixturevalue(fixture)
     entry = _entry(community)
     assert entry.state == EntryState.SIGN_IN
@@ -222,34 +228,37 @@ def test_private_community_application_states(
     assert (entry.application is None) is (status is None)
 
 
-def test_paid_community_without_price(paid_community, member, no_price):
+def test_paid_community_without_price(paid_community, member):
     assert _entry(paid_community, member.user).state == EntryState.NOT_FOR_SALE
 
 
-def test_paid_community_shows_price_and_checkout(paid_community, member, monkeypatch, no_price):
-    quote = _quote()
-    monkeypatch.setattr(entry_module, "_price_quote", lambda community, now: quote)
+def test_paid_community_shows_price_and_checkout(paid_community, member):
+    _price(paid_community)
     entry = _entry(paid_community, member.user)
     assert entry.state == EntryState.PAY
-    assert entry.quote is quote
+    assert entry.quote is not None
+    assert (entry.quote.amount_fen, entry.quote.regular_fen) == (9900, 19900)
+    assert entry.quote.label == PriceLabel.EARLY_BIRD
+    assert entry.quote.early_bird_seats_left == 50
+    assert entry.cta_url == page_url(paid_community, "pay")
     assert entry.cta_label == "Pay and join"
     anonymous = _entry(paid_community)
     assert anonymous.state == EntryState.SIGN_IN
-    assert anonymous.quote is quote  # visitors see the price before signing in
+    assert anonymous.quote == entry.quote  # visitors see the price before signing in
 
 
-def test_paid_community_with_pending_order(paid_community, member, monkeypatch, no_price):
-    monkeypatch.setattr(entry_module, "_price_quote", lambda community, now: _quote())
-    order = SimpleNamespace(number="SQ2026120200001", amount_fen=9900)
-    monkeypatch.setattr(entry_module, "_open_order", lambda member, community: order)
+def test_paid_community_with_pending_order(paid_community, member):
+    _price(paid_community)
+    order = _order(paid_community, member)
     entry = _entry(paid_community, member.user)
     assert entry.state == EntryState.PAYMENT_PENDING
-    assert entry.order is order
+    assert entry.order == order
+    assert entry.cta_url == f"/c/orders/{order.number}/"
     assert entry.cta_label == "Continue paying"
 
 
-def test_paid_community_requiring_application(paid_community, member, monkeypatch, no_price):
-    monkeypatch.setattr(entry_module, "_price_quote", lambda community, now: _quote())
+def test_paid_community_requiring_application(paid_community, member):
+    _price(paid_community)
     JoinPolicy.objects.create(community=paid_community, paid_requires_application=True)
     assert _entry(paid_community, member.user).state == EntryState.APPLY
     application = make_application(paid_community, member, status=ApplicationStatus.PENDING)
@@ -261,8 +270,8 @@ def test_paid_community_requiring_application(paid_community, member, monkeypatc
     assert entry.application == application
 
 
-def test_paid_full_community(paid_community, member, monkeypatch, no_price):
-    monkeypatch.setattr(entry_module, "_price_quote", lambda community, now: _quote())
+def test_paid_full_community(paid_community, member):
+    _price(paid_community)
     paid_community.capacity = 1
     paid_community.save()
     MembershipFactory(community=paid_community)

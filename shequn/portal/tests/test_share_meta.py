@@ -86,3 +86,23 @@ def test_cover_is_an_image_not_an_inline_style(client, community, org_admin, sco
     html = client.get(page_url(community)).content.decode()
     assert f'<div class="m-cover"><img src="{community.cover.url}" alt=""></div>' in html
     assert "style=" not in html
+
+
+def test_other_member_pages_of_a_community_carry_the_card(client_as, member, private_community):
+    """The card is in member/base.html: the apply page (applications app) gets it as it is."""
+    private_community.intro = 'Intro with "quotes" & <tags>'
+    private_community.save(update_fields=["intro"])
+    response = client_as("member").get(page_url(private_community, "apply"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    meta = _meta(html)
+    assert meta["property:og:title"] == "上海铁粉群 · 培训经理人俱乐部"
+    assert meta["name:description"] == "Intro with &quot;quotes&quot; &amp;"
+    assert meta["property:og:url"] == "http://testserver/c/pj/sh-fans/apply/"
+    assert meta["property:og:image"] == "http://testserver/static/img/share-default.png"
+    assert "上海铁粉群" in html.split("<title>")[1].split("</title>")[0]
+
+
+def test_pages_without_a_community_have_no_card(client_as, member):
+    html = client_as("member").get("/c/me/").content.decode()
+    assert "og:title" not in html

@@ -41,7 +41,14 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         url = f"http://{options['host']}:{options['port']}/"
-        self.stdout.write(self.style.SUCCESS(f"shequn is serving at {url} (Ctrl-C stops it)"))
+        from django.utils import timezone
+
+        from shequn.core.log_format import format_zoned
+
+        started = format_zoned(timezone.now())
+        self.stdout.write(
+            self.style.SUCCESS(f"[{started}] shequn is serving at {url} (Ctrl-C stops it)")
+        )
         # Behind a reverse proxy, waitress keeps X-Forwarded-* only from the proxy's address
         # (it drops them from anybody else), so Django's SECURE_PROXY_SSL_HEADER can trust them.
         proxy: dict[str, Any] = {}
