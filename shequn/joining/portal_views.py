@@ -15,8 +15,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from shequn.core.ratelimit import RateLimitedError, rate_limit_account, rate_limit_post
-from shequn.core.ratelimit import rate_limited_page
+from shequn.core.ratelimit import (
+    RateLimitedError,
+    rate_limit_account,
+    rate_limit_post,
+    rate_limited_page,
+)
 from shequn.joining import selectors, services
 from shequn.joining.admission import admit_member
 from shequn.joining.models import LeaveRequestStatus, RejoinPolicy

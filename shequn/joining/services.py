@@ -82,7 +82,9 @@ def update_join_policy(
         )
     policy.full_clean(exclude=["community"])
     policy.save()
-    changes = {f: [before[f], getattr(policy, f)] for f in POLICY_FIELDS if before[f] != getattr(policy, f)}
+    changes = {
+        f: [before[f], getattr(policy, f)] for f in POLICY_FIELDS if before[f] != getattr(policy, f)
+    }
     if changes:
         record_audit(
             actor=actor,
@@ -456,7 +458,9 @@ def _expel(*, member: Member, reason: str) -> None:
 
 
 @transaction.atomic
-def lift_blacklist_entry(*, actor: OperatorScope, entry: BlacklistEntry, reason: str) -> BlacklistEntry:
+def lift_blacklist_entry(
+    *, actor: OperatorScope, entry: BlacklistEntry, reason: str
+) -> BlacklistEntry:
     """Lift a blacklist entry (kept as a record): the person may join again."""
     actor.require(can_blacklist(actor, entry.member))
     reason = _reason(reason, required=True)

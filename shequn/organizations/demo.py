@@ -399,9 +399,19 @@ class _Builder:
         Member.objects.filter(
             organization=organization, identities__external_id__startswith=DUPLICATE_PREFIX
         ).update(created_at=self.now - timedelta(days=3))
+        self._seed_joining(organization)
         return DemoResult(
             organization=organization, member_count=len(self.members), member_login=member_login
         )
+
+    def _seed_joining(self, organization: Organization) -> None:
+        """Joining and leaving (issue 7): applications, then invite links, which credit the
+        memberships made before them to their inviters."""
+        from shequn.applications.demo import seed_demo_applications
+        from shequn.invitations.demo import seed_demo_invitations
+
+        seed_demo_applications(organization=organization, now=self.now)
+        seed_demo_invitations(organization=organization, now=self.now)
 
     def _create_members(self, people: list[_Person]) -> None:
         by_chapter = self._by_chapter(people)

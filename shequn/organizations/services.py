@@ -136,9 +136,22 @@ def propose_slug(
     )
 
 
+# Member pages live at /c/<organisation>/<community>/; these first parts of /c/ addresses are
+# the member pages' own (/c/i/<code>/ is an invite link, /c/orders/<number>/ an order, …), so no
+# organisation may take them (shequn/organizations/tests/test_reserved_slugs.py walks the URLs).
+RESERVED_ORGANIZATION_SLUGS = frozenset(
+    {"i", "me", "login", "logout", "verify", "orders", "password-reset"}
+)
+
+
 @transaction.atomic
 def create_organization(*, name: str, slug: str, intro: str = "") -> Organization:
     """A new organisation (from set-up or the demo; not an operator action)."""
+    if slug.lower() in RESERVED_ORGANIZATION_SLUGS:
+        raise ValidationError(
+            {"slug": _("This address is taken by the member pages; choose another slug.")},
+            code="reserved_slug",
+        )
     organization = Organization(name=name.strip(), slug=slug, intro=intro)
     organization.full_clean()
     organization.save()

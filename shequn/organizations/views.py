@@ -19,6 +19,7 @@ from shequn.accounts.decorators import OperatorRequest, operator_required
 from shequn.accounts.selectors import OperatorScope
 from shequn.core.forms import add_service_errors
 from shequn.core.pagination import WindowPage, get_window
+from shequn.joining.services import remove_member
 from shequn.members.duplicates import get_duplicate_member_for_user
 from shequn.members.models import Member, Membership, MembershipRole, MembershipStatus
 from shequn.members.selectors import (
@@ -33,7 +34,6 @@ from shequn.members.services import (
     add_membership,
     change_membership_role,
     create_member,
-    end_membership,
 )
 from shequn.organizations.forms import (
     PAGE_SIZE,
@@ -440,8 +440,10 @@ def community_member_remove(
     actor = request.operator_scope
     community, membership = _community_membership(actor, community_id, membership_id)
     error = ""
-    try:
-        membership = end_membership(actor=actor, membership=membership)
+    try:  # with the reason (required): shequn.joining.services.remove_member
+        membership = remove_member(
+            actor=actor, membership=membership, reason=request.POST.get("reason", "")[:500]
+        )
     except ValidationError as exc:
         error = _error_text(exc)
     done = _("%(name)s was removed from the community.")

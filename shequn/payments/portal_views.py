@@ -74,6 +74,9 @@ def checkout(request: HttpRequest, org_slug: str, slug: str) -> HttpResponse:
     if quote is None:
         context["reason"] = _("This community takes no payments now.")
         return render(request, "payments/portal/unavailable.html", context)
+    if renewing and not quote.term_days:
+        context["reason"] = _("You are already a member of this community.")
+        return render(request, "payments/portal/unavailable.html", context)
     if request.method == "POST":
         wait = over_account_limit("pay", member)
         if wait is not None:

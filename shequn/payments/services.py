@@ -239,6 +239,11 @@ def open_order(
                 raise ValidationError(
                     _("This community has no price yet; try again later."), code="no_price"
                 )
+            if kind == OrderKind.RENEWAL and price.term_days is None:
+                raise ValidationError(
+                    _("A membership of this community does not end: there is nothing to renew."),
+                    code="no_term",
+                )
             quote = (
                 quote_price(price, community=community, now=now)
                 if kind == OrderKind.JOIN

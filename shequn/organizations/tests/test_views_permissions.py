@@ -252,7 +252,7 @@ WRITES: dict[str, Write] = {
         lambda w: reverse(
             "organizations:community_member_remove", args=[w.community.pk, w.membership.pk]
         ),
-        lambda w: {},
+        lambda w: {"reason": "违反群规"},
         (302, 302, 302),
     ),
     "other_community_member_remove": Write(
@@ -260,7 +260,7 @@ WRITES: dict[str, Write] = {
             "organizations:community_member_remove",
             args=[w.other_community.pk, w.other_membership.pk],
         ),
-        lambda w: {},
+        lambda w: {"reason": "违反群规"},
         (302, 404, 404),
     ),
     "chapter_create": Write(

@@ -108,6 +108,18 @@ class TestCheckout:
         renewal = Order.objects.get(kind=OrderKind.RENEWAL)
         assert renewal.amount_fen == 15900
 
+    def test_no_renewal_without_a_term(self, client, buyer, paid_community, price):
+        price.term_days = None
+        price.save()
+        order = create_order(
+            member=buyer, community=paid_community, kind=OrderKind.JOIN, provider="manual"
+        )
+        mark_order_paid(order=order, provider="manual", reference="R", amount_fen=9900)
+        client.force_login(buyer.user)
+        page = client.post(checkout_url(paid_community))
+        assert "already a member" in page.content.decode()
+        assert Order.objects.count() == 1
+
     def test_my_orders(self, client, buyer, paid_community, price, django_assert_num_queries):
         create_order(member=buyer, community=paid_community, kind=OrderKind.JOIN, provider="manual")
         client.force_login(buyer.user)
