@@ -367,9 +367,7 @@ SHEQUN_SITE_URL = os.environ.get("SHEQUN_SITE_URL", "")
 # Payments (PAY stream, docs/payments.md): which providers the checkout offers and their keys.
 # SHEQUN_PAYMENT_PROVIDERS: comma-separated of manual, wechatpay, webhook (enabled ones only).
 SHEQUN_PAYMENT_PROVIDERS = [
-    p.strip()
-    for p in os.environ.get("SHEQUN_PAYMENT_PROVIDERS", "manual").split(",")
-    if p.strip()
+    p.strip() for p in os.environ.get("SHEQUN_PAYMENT_PROVIDERS", "manual").split(",") if p.strip()
 ]
 SHEQUN_ORDER_PAY_MINUTES = int(os.environ.get("SHEQUN_ORDER_PAY_MINUTES", 30))
 # Manual (bank transfer): the instructions shown at checkout (the order number is added).

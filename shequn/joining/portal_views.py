@@ -9,9 +9,10 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -45,6 +46,16 @@ def _member(request: HttpRequest, community: Community) -> Member | HttpResponse
     return member
 
 
+def _local_next(request: HttpRequest, data: QueryDict) -> str:
+    """`next` when it is a page of this site, else ""."""
+    next_url = str(data.get("next", ""))[:2000]
+    if next_url and url_has_allowed_host_and_scheme(
+        next_url, {request.get_host()}, request.is_secure()
+    ):
+        return next_url
+    return ""
+
+
 def _self_url(name: str, community: Community) -> str:
     return reverse(name, args=[community.organization.slug, community.slug])
 
@@ -69,7 +80,7 @@ def leave(request: HttpRequest, org_slug: str, slug: str) -> HttpResponse:
     pending = selectors.get_pending_leave(member=member, community=community)
     if membership is None or membership.status != MembershipStatus.ACTIVE:
         messages.error(request, _("You are not a member of this community."))
-        return redirect(_page_url(community))
+        return redirect("portal:my")
     if request.method == "POST":
         try:
             rate_limit_account(request, "leave")
@@ -89,7 +100,7 @@ def leave(request: HttpRequest, org_slug: str, slug: str) -> HttpResponse:
             return redirect(_self_url("joining_portal:leave", community))
         if leave_request.status == LeaveRequestStatus.DONE:
             messages.success(request, _("You have left %(name)s.") % {"name": community.name})
-            return redirect("portal:my")
+            return redirect(_local_next(request, request.POST) or reverse("portal:my"))
         messages.info(request, _("Your request was sent; an operator will confirm it."))
         return redirect(_self_url("joining_portal:leave", community))
     context = {
@@ -98,6 +109,7 @@ def leave(request: HttpRequest, org_slug: str, slug: str) -> HttpResponse:
         "consequence": _rejoin_consequence(community),
         "review": get_join_policy(community).leave_review,
         "max_reason": services.REASON_MAX_LENGTH,
+        "next": _local_next(request, request.GET) or _page_url(community),
     }
     return render(request, "joining/portal/leave.html", context)
 

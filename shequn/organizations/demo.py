@@ -409,8 +409,10 @@ class _Builder:
         memberships made before them to their inviters."""
         from shequn.applications.demo import seed_demo_applications
         from shequn.invitations.demo import seed_demo_invitations
+        from shequn.payments.demo import seed_demo_payments
 
         seed_demo_applications(organization=organization, now=self.now)
+        seed_demo_payments(organization=organization, now=self.now)
         seed_demo_invitations(organization=organization, now=self.now)
 
     def _create_members(self, people: list[_Person]) -> None:

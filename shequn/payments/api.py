@@ -17,7 +17,15 @@ from ninja import Field, Query, Router, Schema, Status
 
 from shequn.accounts.api import actor_of
 from shequn.core.problems import problem_responses
-from shequn.core.schemas import InputSchema, ObjectId, PageMeta, PageParams, PathId, paginate
+from shequn.core.schemas import (
+    ApiDatetime,
+    InputSchema,
+    ObjectId,
+    PageMeta,
+    PageParams,
+    PathId,
+    paginate,
+)
 from shequn.members.models import Member
 from shequn.organizations.selectors import get_community_for_user
 from shequn.payments import selectors, services
@@ -40,7 +48,7 @@ class PriceIn(InputSchema):
     early_bird_price_fen: int | None = Field(None, ge=1, le=MAX_PRICE_FEN)
     early_bird_days: int | None = Field(None, ge=1, le=services.MAX_DAYS)
     early_bird_seats: int | None = Field(None, ge=1, le=services.MAX_SEATS)
-    launched_at: datetime | None = None
+    launched_at: ApiDatetime | None = None
     term_days: int | None = Field(None, ge=1, le=services.MAX_DAYS)
     renewal_price_fen: int | None = Field(None, ge=1, le=MAX_PRICE_FEN)
     reminder_days: int = Field(14, ge=0, le=365)

@@ -166,7 +166,7 @@ def test_unknown_role_is_refused_and_changes_nothing(client_as, org_admin, commu
 def test_remove_with_htmx_returns_the_ended_row(client_as, assistant, community, member):
     membership = member.memberships.get()
     response = client_as("assistant").post(
-        _remove_url(community, membership), HTTP_HX_REQUEST="true"
+        _remove_url(community, membership), {"reason": "违反群规"}, HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 200
     body = response.content.decode()
@@ -181,12 +181,13 @@ def test_remove_with_htmx_returns_the_ended_row(client_as, assistant, community,
 def test_removing_twice_is_refused(client_as, org_admin, community, member):
     membership = member.memberships.get()
     client = client_as("org_admin")
-    client.post(_remove_url(community, membership), follow=True)
+    reason = {"reason": "违反群规"}
+    client.post(_remove_url(community, membership), reason, follow=True)
     count = AuditEntry.objects.count()
-    response = client.post(_remove_url(community, membership), HTTP_HX_REQUEST="true")
+    response = client.post(_remove_url(community, membership), reason, HTTP_HX_REQUEST="true")
     assert response.status_code == 422
     assert "This membership has already ended." in response.content.decode()
-    again = client.post(_remove_url(community, membership), follow=True)
+    again = client.post(_remove_url(community, membership), reason, follow=True)
     assert [str(m) for m in again.context["messages"]] == ["This membership has already ended."]
     assert AuditEntry.objects.count() == count
 
