@@ -80,15 +80,16 @@ def leave(request: HttpRequest, org_slug: str, slug: str) -> HttpResponse:
     pending = selectors.get_pending_leave(member=member, community=community)
     if membership is None or membership.status != MembershipStatus.ACTIVE:
         messages.error(request, _("You are not a member of this community."))
-        return redirect("portal:my")
+        return redirect("portal:my" if request.method == "POST" else _page_url(community))
     if request.method == "POST":
         try:
             rate_limit_account(request, "leave")
         except RateLimitedError as exc:
             return rate_limited_page(request, exc)
-        if request.POST.get("action") == "withdraw" and pending is not None:
-            services.withdraw_leave_request(member=member, leave=pending)
-            messages.success(request, _("Your leave request was withdrawn; you stay."))
+        if request.POST.get("action") == "withdraw":
+            if pending is not None:
+                services.withdraw_leave_request(member=member, leave=pending)
+                messages.success(request, _("Your leave request was withdrawn; you stay."))
             return redirect(_page_url(community))
         try:
             leave_request = services.request_leave(

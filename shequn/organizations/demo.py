@@ -405,14 +405,16 @@ class _Builder:
         )
 
     def _seed_joining(self, organization: Organization) -> None:
-        """Joining and leaving (issue 7): applications, then invite links, which credit the
-        memberships made before them to their inviters."""
+        """Joining and leaving (issue 7): applications, paid orders, waitlist/leaving/blacklist,
+        then invite links, which credit the memberships made before them to their inviters."""
         from shequn.applications.demo import seed_demo_applications
         from shequn.invitations.demo import seed_demo_invitations
+        from shequn.joining.demo import seed_demo_joining
         from shequn.payments.demo import seed_demo_payments
 
         seed_demo_applications(organization=organization, now=self.now)
         seed_demo_payments(organization=organization, now=self.now)
+        seed_demo_joining(organization=organization, now=self.now)
         seed_demo_invitations(organization=organization, now=self.now)
 
     def _create_members(self, people: list[_Person]) -> None:

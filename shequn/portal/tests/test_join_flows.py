@@ -59,7 +59,7 @@ def test_full_community_with_waitlist_puts_member_on_it(client_as, member, full_
     before = counts()
     response = client_as("member").post(page_url(full_community, "join"))
     assert response.status_code == 302
-    assert response["Location"] == page_url(full_community)  # until the waitlist page exists
+    assert response["Location"] == page_url(full_community, "waitlist")
     assert _messages(response) == [
         "满员群 is full: you are on its waitlist and will be offered the next free seat."
     ]
@@ -178,7 +178,7 @@ def test_sign_up_into_full_community_with_waitlist(client_as, full_community):
     JoinPolicy.objects.create(community=full_community, waitlist_enabled=True)
     response = client_as("anonymous").post(page_url(full_community, "signup"), SIGNUP)
     assert response.status_code == 302
-    assert response["Location"] == page_url(full_community)
+    assert response["Location"] == page_url(full_community, "waitlist")
     entry = WaitlistEntry.objects.get()
     assert entry.member.email == "new@example.com"
     assert not Membership.objects.filter(community=full_community, member=entry.member).exists()
