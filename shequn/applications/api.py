@@ -309,7 +309,7 @@ def create_application(request: HttpRequest, payload: ApplicationIn) -> Any:
 @router.post(
     "/applications/bulk-approve",
     response=BulkApproveOut,
-    openapi_extra=problem_responses(404, 422),
+    openapi_extra=problem_responses(403, 404, 422),
 )
 def bulk_approve_applications(request: HttpRequest, payload: BulkApproveIn) -> dict[str, Any]:
     """Approve up to 100 open applications; each refused one is listed with the reason. An id

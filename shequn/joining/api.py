@@ -170,7 +170,7 @@ def _policy_out(policy: JoinPolicy) -> dict[str, Any]:
 @router.get(
     "/communities/{community_id}/join-policy",
     response=JoinPolicyOut,
-    openapi_extra=problem_responses(403, 404),
+    openapi_extra=problem_responses(403, 404, 422),
 )
 def get_policy(request: HttpRequest, community_id: PathId) -> Any:
     """The community's joining rules (the defaults when none were saved)."""
@@ -226,7 +226,7 @@ def offer_waitlist_entry(request: HttpRequest, entry_id: PathId) -> Any:
 @router.delete(
     "/waitlist/{entry_id}",
     response={204: None},
-    openapi_extra=problem_responses(403, 404, 409),
+    openapi_extra=problem_responses(403, 404, 409, 422),
 )
 def delete_waitlist_entry(request: HttpRequest, entry_id: PathId) -> Any:
     """Take the person off the waitlist (the entry is kept as CANCELLED)."""
@@ -274,7 +274,7 @@ def create_leave_request(request: HttpRequest, payload: LeaveIn) -> Any:
 @router.post(
     "/leave-requests/{leave_id}/confirm",
     response=LeaveRequestOut,
-    openapi_extra=problem_responses(403, 404, 409),
+    openapi_extra=problem_responses(403, 404, 409, 422),
 )
 def confirm_leave_request(request: HttpRequest, leave_id: PathId) -> Any:
     """Confirm a pending leave request: the member leaves (by request)."""
@@ -355,7 +355,7 @@ def create_blacklist_entry(request: HttpRequest, payload: BlacklistIn) -> Any:
 
 
 @router.get(
-    "/blacklist/{entry_id}", response=BlacklistOut, openapi_extra=problem_responses(403, 404)
+    "/blacklist/{entry_id}", response=BlacklistOut, openapi_extra=problem_responses(403, 404, 422)
 )
 def get_blacklist_entry(request: HttpRequest, entry_id: PathId) -> Any:
     return selectors.get_blacklist_entry_for_user(actor=actor_of(request), entry_id=entry_id)

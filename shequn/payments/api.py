@@ -173,7 +173,7 @@ def _price_out(community: Any) -> dict[str, Any]:
 @router.get(
     "/communities/{community_id}/price",
     response=PriceOut,
-    openapi_extra=problem_responses(403, 404),
+    openapi_extra=problem_responses(403, 404, 422),
 )
 def get_price(request: HttpRequest, community_id: PathId) -> dict[str, Any]:
     """A paid community's price, its rules and today's quote."""
@@ -248,7 +248,7 @@ def create_order(request: HttpRequest, payload: OrderIn) -> Any:
     return Status(201 if opened.created else 200, opened.order)
 
 
-@router.get("/orders/{order_id}", response=OrderOut, openapi_extra=problem_responses(403, 404))
+@router.get("/orders/{order_id}", response=OrderOut, openapi_extra=problem_responses(403, 404, 422))
 def get_order(request: HttpRequest, order_id: PathId) -> Any:
     return selectors.get_order_for_user(actor=actor_of(request), order_id=order_id)
 
@@ -311,7 +311,7 @@ def list_notifications(
 @router.get(
     "/payment-notifications/{notification_id}",
     response=NotificationDetailOut,
-    openapi_extra=problem_responses(403, 404),
+    openapi_extra=problem_responses(403, 404, 422),
 )
 def get_notification(request: HttpRequest, notification_id: PathId) -> Any:
     return selectors.get_notification_for_user(

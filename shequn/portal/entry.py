@@ -201,8 +201,8 @@ def _anonymous_entry(community: Community, policy: JoinPolicy, facts: dict[str, 
     if community.access != CommunityAccess.OPEN:
         return Entry(
             state=EntryState.SIGN_IN,
-            cta_url=facts["sign_in_url"],
-            cta_label=str(_("Sign in to continue")),
+            cta_url=reverse("portal:signup", kwargs=_kwargs(community)),
+            cta_label=str(_("Create an account to continue")),
             **facts,
         )
     if facts["seats_left"] <= 0 and not policy.waitlist_enabled:

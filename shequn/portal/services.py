@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import gettext as _
 
 from shequn.members.email_verification import (
     confirm_email_verification,
@@ -81,19 +80,17 @@ def sign_up_and_join(
     phone: str = "",
     invite_link: InviteLink | None = None,
 ) -> SignUpAndJoin:
-    """A visitor creates a web account on an open community's page and joins it.
+    """A visitor creates a web account on a community's page and, when it is open, joins it.
 
-    All or nothing: when joining fails (the community is full, say), no account is kept.
+    A private or paid community is not joined: the new member goes on to apply or to pay
+    (its page says which). All or nothing: when joining fails (the community is full, say),
+    no account is kept.
     A new member joins at once; the link to confirm their email is mailed (`site_url` is the
     start of its address). A blacklisted phone or email is refused before anything is made;
     a full community that keeps a waitlist puts the new member on it. When the email belongs
     to a member an operator recorded, nothing of theirs is joined or shown: the mailed link
     must be used first (`verify_email_and_join`).
     """
-    if community.access != CommunityAccess.OPEN:
-        raise ValidationError(
-            _("This community admits members by invitation or approval only."), code="not_open"
-        )
     check_sign_up_not_blacklisted(community=community, email=email, phone=phone)
     sign_up = sign_up_member(
         organization=community.organization,
@@ -104,7 +101,7 @@ def sign_up_and_join(
         community=community,
     )
     membership = waitlist_entry = None
-    if sign_up.member is not None:
+    if sign_up.member is not None and community.access == CommunityAccess.OPEN:
         admission = join_community(
             member=sign_up.member, community=community, invite_link=invite_link
         )
@@ -142,7 +139,10 @@ def verify_email_and_join(
     existing = get_visitor_membership(member=member, community=community)
     if existing is not None and existing.status == MembershipStatus.ACTIVE:
         return VerifiedEmail(member=member, membership=existing)
-    if verification.purpose != EmailVerificationPurpose.LINK:
+    if (
+        verification.purpose != EmailVerificationPurpose.LINK
+        or community.access != CommunityAccess.OPEN  # private or paid: apply or pay next
+    ):
         return VerifiedEmail(member=member, membership=None)
     try:
         with transaction.atomic():

@@ -40,7 +40,7 @@ from shequn.members.models import (
 )
 from shequn.members.selectors import get_member_for_account, get_visitor_membership
 from shequn.members.services import end_membership
-from shequn.organizations.models import Community, CommunityAccess
+from shequn.organizations.models import Community
 from shequn.organizations.selectors import get_public_community
 from shequn.portal.entry import EntryState, get_entry, reverse_or
 from shequn.portal.forms import (
@@ -110,9 +110,6 @@ def _site_url(request: HttpRequest) -> str:
 @rate_limit_post("signup")
 def signup(request: HttpRequest, org_slug: str, slug: str) -> HttpResponse:
     community = get_public_community(org_slug=org_slug, slug=slug)
-    if community.access != CommunityAccess.OPEN:
-        messages.info(request, _("This community admits members by invitation or approval only."))
-        return redirect(_page_url(community))
     if get_member_for_account(request.user) is not None:
         messages.info(request, _("You already have a member account: join from this page."))
         return redirect(_page_url(community))
@@ -133,8 +130,11 @@ def signup(request: HttpRequest, org_slug: str, slug: str) -> HttpResponse:
             login(request, result.sign_up.user, backend=MODEL_BACKEND)
             if result.waitlist_entry is not None:
                 return _waitlisted(request, community)
-            if result.membership is None:
+            if result.sign_up.member is None:
                 return redirect("portal:signup_pending")
+            if result.membership is None:  # private or paid: the account first, then the gate
+                messages.success(request, _("Your account is ready: continue from this page."))
+                return redirect(_page_url(community))
             return redirect("portal:welcome", org_slug=org_slug, slug=slug)
     return render(request, "portal/signup.html", {"community": community, "form": form})
 

@@ -81,8 +81,9 @@ def test_anonymous_on_private_or_paid_signs_in(request, fixture):
     community = request.getfixturevalue(fixture)
     entry = _entry(community)
     assert entry.state == EntryState.SIGN_IN
-    assert entry.cta_url == f"/c/login/?next={page_url(community)}"
-    assert entry.cta_label == "Sign in to continue"
+    assert entry.cta_url == page_url(community, "signup")
+    assert entry.cta_label == "Create an account to continue"
+    assert entry.sign_in_url == f"/c/login/?next={page_url(community)}"
 
 
 def test_anonymous_on_full_community_without_waitlist(full_community):

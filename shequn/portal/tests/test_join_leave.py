@@ -153,15 +153,3 @@ def test_leave_without_member_profile(client_as, member, community, counts, pers
     response = client.post(page_url(community, "leave"))
     assert response["Location"] == page_url(community)
     assert counts() == before
-
-
-def test_leave_anonymous_and_archived(client_as, member, community, archived_community, counts):
-    client = client_as("member")
-    before = counts()
-    response = client_as("anonymous").post(page_url(community, "leave"))
-    assert response["Location"] == "/c/login/?next=" + page_url(community)
-    assert client.post(page_url(archived_community, "leave")).status_code == 410
-    # GET only asks for confirmation (shequn/portal/tests/test_leave_confirm.py)
-    assert client.get(page_url(community, "leave")).status_code == 200
-    assert client.put(page_url(community, "leave")).status_code == 405
-    assert counts() == before

@@ -7,7 +7,6 @@ import re
 from django.contrib.messages import get_messages
 
 from shequn.members.models import Membership, MembershipStatus
-from shequn.organizations.models import CommunityAccess
 from shequn.portal.tests.conftest import page_url
 
 
@@ -17,31 +16,6 @@ def _messages(response) -> list[str]:
 
 def _status(member, community) -> str:
     return Membership.objects.get(member=member, community=community).status
-
-
-def test_get_asks_and_changes_nothing(client_as, member, community, counts):
-    before = counts()
-    response = client_as("member").get(page_url(community, "leave") + "?next=/c/me/")
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert '<h1 class="m-title">Leave 上海沙龙群?</h1>' in html
-    assert "<p>You can join again later from the community" in html
-    assert 'class="m-button m-button-danger">Leave community</button>' in html
-    assert '<input type="hidden" name="next" value="/c/me/">' in html
-    assert '<a class="m-button m-button-quiet" href="/c/me/">' in html
-    assert f'<form method="post" action="{page_url(community, "leave")}">' in html
-    assert "<title>Leave 上海沙龙群? · 培训经理人俱乐部</title>" in html
-    assert counts() == before
-    assert _status(member, community) == MembershipStatus.ACTIVE
-
-
-def test_private_community_warns_that_coming_back_needs_approval(client_as, member, community):
-    community.access = CommunityAccess.PRIVATE
-    community.save(update_fields=["access"])
-    response = client_as("member").get(page_url(community, "leave"))
-    html = response.content.decode()
-    assert "To come back later you will need a new invitation or the operator" in html
-    assert "You can join again later" not in html
 
 
 def test_confirm_page_defaults_back_to_the_community(client_as, member, community):

@@ -4,7 +4,8 @@ from django.utils.html import escape
 
 from shequn.accounts.tests.factories import UserFactory
 from shequn.audit.models import AuditEntry
-from shequn.members.models import Channel, Member, MembershipSource, MembershipStatus
+from shequn.members.models import Channel, Member, Membership, MembershipSource, MembershipStatus
+from shequn.portal.entry import EntryState
 from shequn.portal.tests.conftest import page_url
 
 GOOD = {
@@ -114,17 +115,27 @@ def test_full_community_saves_nothing(client_as, full_community, counts):
 
 
 @pytest.mark.parametrize("fixture", ["private_community", "paid_community"])
-@pytest.mark.parametrize("method", ["get", "post"])
-def test_closed_community_has_no_signup(client_as, request, counts, fixture, method):
+def test_private_or_paid_signup_makes_the_account_and_joins_nothing(
+    client_as, request, counts, fixture
+):
+    """A newcomer to a private or paid community needs an account to apply or to pay: the
+    sign-up makes it (and the member), joins nothing, and leads back to the page's next step."""
     community = request.getfixturevalue(fixture)
     before = counts()
     client = client_as("anonymous")
-    response = getattr(client, method)(page_url(community, "signup"), GOOD)
+    assert client.get(page_url(community, "signup")).status_code == 200
+    response = client.post(page_url(community, "signup"), GOOD)
     assert response.status_code == 302
     assert response["Location"] == page_url(community)
+    after = counts()
+    assert after["users"] == before["users"] + 1
+    assert after["members"] == before["members"] + 1
+    assert after["memberships"] == before["memberships"]
+    member = Member.objects.get(email="zhaoliu@example.com")
+    assert not Membership.objects.filter(member=member).exists()
     page = client.get(response["Location"])
-    assert "by invitation or approval only" in page.content.decode()
-    assert counts() == before
+    assert "Your account is ready: continue from this page." in page.content.decode()
+    assert page.context["state"] != EntryState.SIGN_IN
 
 
 def test_archived_community_refuses_signup(client_as, archived_community, counts):
