@@ -36,14 +36,18 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from shequn.accounts.models import Operator, OperatorRole
 from shequn.accounts.selectors import OperatorScope, build_scope
 from shequn.accounts.services import create_operator
 from shequn.activity.models import Activity, ActivityKind, ActivitySource
-from shequn.activity.services import ingest_activities, membership_event_id
+from shequn.activity.services import (
+    ingest_activities,
+    membership_event_id,
+    record_membership_activity,
+)
 from shequn.members.email_verification import confirm_email_verification
 from shequn.members.merge_demo import PREFIX as DUPLICATE_PREFIX
 from shequn.members.merge_demo import seed_demo_merge_candidates
@@ -412,10 +416,65 @@ class _Builder:
         from shequn.joining.demo import seed_demo_joining
         from shequn.payments.demo import seed_demo_payments
 
+        real_start = timezone.now()
         seed_demo_applications(organization=organization, now=self.now)
         seed_demo_payments(organization=organization, now=self.now)
         seed_demo_joining(organization=organization, now=self.now)
+        self._backdate_admissions(organization, real_start)
+        self._record_missing_leaves(organization)
         seed_demo_invitations(organization=organization, now=self.now)
+
+    def _record_missing_leaves(self, organization: Organization) -> None:
+        """Leaves the joining demo wrote straight into memberships get their activity."""
+        recorded = Activity.objects.filter(
+            organization_id=organization.pk,
+            kind=ActivityKind.LEAVE,
+            member_id=OuterRef("member_id"),
+            community_id=OuterRef("community_id"),
+        )
+        missing = Membership.objects.filter(
+            community__organization=organization, left_at__isnull=False
+        ).exclude(Exists(recorded))
+        for membership in missing.select_related("member", "community").order_by("pk"):
+            assert membership.left_at is not None
+            record_membership_activity(
+                membership=membership,
+                organization=organization,
+                kind=ActivityKind.LEAVE,
+                at=membership.left_at,
+            )
+
+    def _backdate_admissions(self, organization: Organization, real_start: datetime) -> None:
+        """The joins of approved applications and paid orders happened on the real clock (the
+        services stamp them): give them fixed times in the days before `now`, so the demo hangs
+        on `now` and two loads are identical; their activities follow."""
+        recent = list(
+            Membership.objects.filter(
+                community__organization=organization, joined_at__gte=real_start
+            ).order_by("pk")
+        )
+        for i, membership in enumerate(recent):
+            membership.joined_at = self.now - timedelta(days=2 + i % 20, hours=i % 7)
+            if membership.left_at is not None and membership.left_at >= real_start:
+                membership.left_at = membership.joined_at + timedelta(hours=1)
+        Membership.objects.bulk_update(recent, ["joined_at", "left_at"], batch_size=200)
+        by_pk = {m.pk: m for m in recent}
+        late = list(
+            Activity.objects.filter(
+                Q(occurred_at__gte=real_start) | Q(occurred_at__gt=self.now),
+                organization_id=organization.pk,
+            ).order_by("pk")
+        )
+        for i, activity in enumerate(late):
+            parts = activity.external_id.split(":")
+            owner = by_pk.get(int(parts[2])) if len(parts) > 2 and parts[2].isdigit() else None
+            if owner is not None and activity.kind == ActivityKind.JOIN:
+                activity.occurred_at = owner.joined_at
+            elif owner is not None and owner.left_at is not None:
+                activity.occurred_at = owner.left_at
+            else:
+                activity.occurred_at = self.now - timedelta(days=1, minutes=i)
+        Activity.objects.bulk_update(late, ["occurred_at"], batch_size=500)
 
     def _create_members(self, people: list[_Person]) -> None:
         by_chapter = self._by_chapter(people)
