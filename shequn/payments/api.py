@@ -332,13 +332,34 @@ def resolve_notification(request: HttpRequest, notification_id: PathId, payload:
     )
 
 
-@router.post("/payments/wechatpay/notify", auth=None, include_in_schema=True)
+# What a notification may be answered (docs/payments.md, "Failure handling"): refused with 4xx.
+# The provider's own answer format (WeChat Pay: {"code": "FAIL", "message": …}), not a Problem.
+NOTIFY_ERRORS: dict[str, Any] = {
+    "responses": {
+        status: {
+            "description": description,
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+        for status, description in (
+            (200, "Received (paid, already paid, or kept for an operator)."),
+            (400, "Malformed notification."),
+            (401, "Bad signature or stale timestamp."),
+            (404, "Unknown order, or this provider is not configured."),
+            (409, "Replayed notification id."),
+            (413, "The request body is too large."),
+            (422, "Wrong amount, merchant or state."),
+        )
+    }
+}
+
+
+@router.post("/payments/wechatpay/notify", auth=None, openapi_extra=NOTIFY_ERRORS)
 def wechatpay_notify(request: HttpRequest) -> HttpResponse:
     """WeChat Pay's payment notification (signed by WeChat Pay; no token)."""
     return receive_notification(request, PaymentProvider.WECHAT_PAY)
 
 
-@router.post("/payments/webhook/notify", auth=None)
+@router.post("/payments/webhook/notify", auth=None, openapi_extra=NOTIFY_ERRORS)
 def webhook_notify(request: HttpRequest) -> HttpResponse:
     """The generic signed webhook (docs/payments.md, "Webhook signing"; no token)."""
     return receive_notification(request, PaymentProvider.WEBHOOK)

@@ -208,6 +208,9 @@ def test_conflicts_are_documented_where_they_happen(db):
         ("post", "/api/v1/memberships/{membership_id}/remove"),
         ("post", "/api/v1/memberships/{membership_id}/allow-rejoin"),
         ("post", "/api/v1/blacklist/{entry_id}/lift"),
+        # A replayed notification id (docs/payments.md).
+        ("post", "/api/v1/payments/wechatpay/notify"),
+        ("post", "/api/v1/payments/webhook/notify"),
     }
 
 

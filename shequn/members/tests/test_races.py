@@ -172,9 +172,7 @@ def test_simultaneous_console_removals_end_the_membership_once(chapter_head, mem
     membership = Membership.objects.get(member=member, community=community)
     url = f"/communities/{community.pk}/members/{membership.pk}/remove/"
     clients = member_clients(chapter_head.user, RACERS)
-    responses = race(
-        clients, lambda c: c.post(url, {"reason": "违反群规"}, HTTP_HX_REQUEST="true")
-    )
+    responses = race(clients, lambda c: c.post(url, {"reason": "违反群规"}, HTTP_HX_REQUEST="true"))
     assert Counter(r.status_code for r in responses) == {200: 1, 422: RACERS - 1}
     for response in responses:
         if response.status_code == 422:
