@@ -15,7 +15,15 @@ from ninja import Field, Query, Router, Schema, Status
 from shequn.accounts.api import actor_of
 from shequn.core.problems import problem_response, problem_responses
 from shequn.core.ratelimit import rate_limit_account
-from shequn.core.schemas import InputSchema, ObjectId, PageMeta, PageParams, PathId, paginate
+from shequn.core.schemas import (
+    InputSchema,
+    ObjectId,
+    PageMeta,
+    PageParams,
+    PathId,
+    SearchText,
+    paginate,
+)
 from shequn.joining import selectors, services
 from shequn.joining.models import (
     JoinPolicy,
@@ -144,7 +152,7 @@ class BlacklistPage(PageMeta):
 
 class BlacklistFilters(Schema):
     lifted: bool = False
-    q: str = Field("", max_length=100)
+    q: SearchText = Field("", description="Part of the name, phone, email or reason.")
 
 
 class BlacklistIn(InputSchema):
