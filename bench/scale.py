@@ -595,6 +595,7 @@ class World:
         then, at every size, duplicate accounts and the merge suggestions found for them, a
         few merges and import jobs — a floor that fills a page even for the demo, and more in
         proportion to the size (DUPLICATES, MERGES, IMPORT_JOBS)."""
+        from shequn.invitations.counters import recount_organization_links
         from shequn.members.counters import recount_members
 
         floor_dups, per_dup = DUPLICATES
@@ -607,6 +608,7 @@ class World:
         log(f"joining and leaving (issue 7) in {time.perf_counter() - started:.0f} s")
         result = recount_members(organization_id=self.org.pk)
         log(f"recount: {result}")
+        log(f"recount: {recount_organization_links(self.org.pk)} invite links")
         self.joining.after_recount()
         self._merges()
         self._imports(IMPORT_JOBS[0] + total // IMPORT_JOBS[1])
@@ -987,7 +989,8 @@ class JoiningWorld:
     - invite links (INVITE_LINKS: ~85% members' personal links, operators' and purpose links)
       and InviteJoin rows for INVITED_SHARE of the grown memberships, inviters chosen with a
       long tail (the busiest member brings thousands at 100k); those memberships get
-      source=invite and each link's use_count is its number of joins;
+      source=invite; each link's counters (use_count, still_in_count, last_joined_at) are
+      recounted from its joins after `recount_members`;
     - applications to the private 铁粉群 (APPLICATIONS: pending / interview / approved /
       rejected, with an ApplicationDecision per decided one; the approved are members);
     - orders of the paid 交付群 (ORDERS: paid with their MembershipTerm and membership,
@@ -1151,7 +1154,6 @@ class JoiningWorld:
         return "".join(self.rng.choice(CODE_ALPHABET) for _ in range(INVITE_CODE_LENGTH))
 
     def _invitations(self, n_links: int) -> None:
-        from django.db.models import Count
 
         from shequn.invitations.models import InviteJoin, InviteLink
         from shequn.members.models import Membership, MembershipSource
@@ -1257,17 +1259,6 @@ class JoiningWorld:
             Membership.objects.filter(pk__in=invited[start : start + 5000]).update(
                 source=MembershipSource.INVITE
             )
-        counts = (
-            InviteJoin.objects.filter(organization=self.org)
-            .values("link_id")
-            .annotate(n=Count("pk"))
-            .order_by()
-        )
-        by_link = {row["link_id"]: row["n"] for row in counts}
-        every = list(InviteLink.objects.filter(organization=self.org).only("pk", "use_count"))
-        for link in every:
-            link.use_count = by_link.get(link.pk, 0)
-        InviteLink.objects.bulk_update(every, ["use_count"], batch_size=1000)
         log(f"issue 7: {len(links)} invite links, {len(joins)} invite joins")
 
     def _answers(self, questions: list[dict[str, Any]]) -> list[dict[str, Any]]:

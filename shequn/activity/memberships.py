@@ -41,6 +41,7 @@ from shequn.members.models import (
     MembershipSource,
     MembershipStatus,
 )
+from shequn.members.signals import send_memberships_changed
 from shequn.organizations.models import Community
 
 if TYPE_CHECKING:
@@ -208,6 +209,7 @@ def apply_membership_events(
     for delta, ids in by_delta.items():
         for chunk in _chunks(ids):
             Member.objects.filter(pk__in=chunk).update(community_count=F("community_count") + delta)
+    send_memberships_changed([m.pk for m, _d in changed])
     _audit(created, changed, communities, members, actor)
     return len(created) + len(changed)
 

@@ -88,7 +88,7 @@ class InviteLinkOut(Schema):
 
     @staticmethod
     def resolve_still_in(obj: InviteLink) -> int:
-        return getattr(obj, "still_in", 0) or 0
+        return obj.still_in_count
 
 
 class InviteLinkPage(PageMeta):

@@ -14,9 +14,9 @@ import random
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count
 
 from shequn.accounts.models import Operator, OperatorRole
+from shequn.invitations.counters import recount_organization_links
 from shequn.invitations.models import INVITE_CODE_LENGTH, InviteJoin, InviteLink
 from shequn.invitations.services import CODE_ALPHABET
 from shequn.members.models import Membership
@@ -104,11 +104,4 @@ def seed_demo_invitations(*, organization: Organization, now: datetime) -> None:
                 )
             )
     InviteJoin.objects.bulk_create(joins, ignore_conflicts=True)
-    counts = (
-        InviteJoin.objects.filter(organization=organization)
-        .values("link_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    for row in counts:
-        InviteLink.objects.filter(pk=row["link_id"]).update(use_count=row["n"])
+    recount_organization_links(organization.pk)

@@ -62,6 +62,12 @@ class InviteLink(TimeStampedModel):
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     max_uses = models.PositiveIntegerField(_("maximum uses"), null=True, blank=True)
     use_count = models.PositiveIntegerField(_("joins"), default=0, editable=False)
+    # Of those joins, how many are still in (the "still in" rule of docs/invitations.md), and
+    # when the last came: kept by shequn.invitations.counters under the link's row lock.
+    still_in_count = models.PositiveIntegerField(
+        _("still in"), default=0, db_default=0, editable=False
+    )
+    last_joined_at = models.DateTimeField(_("last join"), null=True, blank=True, editable=False)
     disabled_at = models.DateTimeField(_("switched off at"), null=True, blank=True)
     # A member's own link (one per member and community, made on their "invite friends" page).
     is_personal = models.BooleanField(_("personal link"), default=False, db_default=False)
@@ -75,8 +81,13 @@ class InviteLink(TimeStampedModel):
             models.Index(
                 fields=["organization", "-created_at", "-id"], name="invite_link_org_time"
             ),
-            models.Index(fields=["inviter_member"], name="invite_link_inviter_member"),
-            models.Index(fields=["inviter_operator"], name="invite_link_inviter_operator"),
+            models.Index(
+                fields=["inviter_member", "-created_at", "-id"], name="invite_link_inviter_member"
+            ),
+            models.Index(
+                fields=["inviter_operator", "-created_at", "-id"],
+                name="invite_link_inviter_operator",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -145,14 +156,14 @@ class InviteJoin(models.Model):
         indexes = [
             models.Index(fields=["link", "-joined_at", "-id"], name="invite_join_link"),
             models.Index(
-                fields=["organization", "inviter_member", "-joined_at"],
+                fields=["organization", "inviter_member", "-joined_at", "-id"],
                 name="invite_join_inviter_member",
             ),
             models.Index(
-                fields=["organization", "inviter_operator", "-joined_at"],
+                fields=["organization", "inviter_operator", "-joined_at", "-id"],
                 name="invite_join_inviter_op",
             ),
-            models.Index(fields=["community", "-joined_at"], name="invite_join_community"),
+            models.Index(fields=["community", "-joined_at", "-id"], name="invite_join_community"),
             models.Index(fields=["member"], name="invite_join_member"),
         ]
 

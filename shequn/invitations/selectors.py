@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import models
-from django.db.models import Count, ExpressionWrapper, F, Max, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import ExpressionWrapper, F, Max, Q, QuerySet, Sum
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -15,8 +14,9 @@ from django.utils.translation import pgettext_lazy
 
 from shequn.accounts.models import Operator
 from shequn.accounts.selectors import OperatorScope
+from shequn.invitations.counters import STILL_IN
 from shequn.invitations.models import InviteJoin, InviteLink
-from shequn.members.models import Member, MembershipStatus
+from shequn.members.models import Member
 from shequn.organizations.models import Community
 
 INVITE_LINK_CODE_MAX = 32
@@ -40,9 +40,6 @@ def get_session_invite_link(request: HttpRequest, community: Community) -> Invit
     return InviteLink.objects.filter(pk=link_id, community_id=community.pk).first()
 
 
-# The "still in" rule (docs/invitations.md): the membership a join began is active and is
-# still the stint that join started (a person who left and came back started a new one).
-STILL_IN = Q(membership__status=MembershipStatus.ACTIVE, membership__joined_at=F("joined_at"))
 MAX_INVITERS = 200
 
 
@@ -78,17 +75,6 @@ def _status_filter(status: str, now: datetime) -> Q:
     return Q()
 
 
-def _still_in_count() -> Subquery:
-    joins = (
-        InviteJoin.objects.filter(STILL_IN, link_id=OuterRef("pk"))
-        .order_by()
-        .values("link_id")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Subquery(joins, output_field=models.IntegerField())
-
-
 def list_invite_links(
     *,
     actor: OperatorScope,
@@ -98,9 +84,9 @@ def list_invite_links(
     status: str = "",
     now: datetime | None = None,
 ) -> QuerySet[InviteLink]:
-    """Links into the actor's communities, newest first; `still_in` counts their joins that are
-    still members (one subquery per row of the page, on the joins' link index)."""
-    qs = InviteLink.objects.filter(actor.community_filter("community__")).select_related(
+    """Links into the actor's communities, newest first (with their kept counters:
+    `use_count`, `still_in_count`, `last_joined_at`)."""
+    qs = InviteLink.objects.filter(_scope(actor)).select_related(
         "community__organization", "inviter_member", "inviter_operator__user"
     )
     if community_id is not None:
@@ -111,7 +97,7 @@ def list_invite_links(
         qs = qs.filter(inviter_operator_id=inviter_operator_id)
     if status:
         qs = qs.filter(_status_filter(status, now or timezone.now()))
-    return qs.annotate(still_in=Coalesce(_still_in_count(), 0)).order_by("-created_at", "-id")
+    return qs.order_by("-created_at", "-id")
 
 
 def get_invite_link_for_user(*, actor: OperatorScope, link_id: int) -> InviteLink:
@@ -134,8 +120,18 @@ def find_invite_link(code: str) -> InviteLink | None:
     )
 
 
+def _scope(actor: OperatorScope) -> Q:
+    """The actor's communities, on a row that carries its own `organization_id` (links and
+    joins): the organisation filters on the row's column, so an index that starts with it
+    also gives the list's order; scoped roles add their chapters or communities."""
+    scope = Q(organization_id=actor.organization.pk)
+    if actor.is_org_admin:
+        return scope
+    return scope & Q(community_id__in=actor._scope_community_ids())
+
+
 def _joins_in_scope(actor: OperatorScope) -> QuerySet[InviteJoin]:
-    return InviteJoin.objects.filter(actor.community_filter("community__"))
+    return InviteJoin.objects.filter(_scope(actor))
 
 
 def list_link_joins(*, actor: OperatorScope, link: InviteLink) -> QuerySet[InviteJoin]:
@@ -165,18 +161,19 @@ def list_inviters(
     *, actor: OperatorScope, community_id: int | None = None, limit: int = MAX_INVITERS
 ) -> list[InviterRow]:
     """Who brought whom: per inviter, how many joined through their links and how many are
-    still in, most invitees first (at most `limit` inviters; one grouped query on the joins'
-    inviter indexes, and one query for the names of each kind)."""
-    joins = _joins_in_scope(actor)
+    still in, most invitees first (at most `limit` inviters). It groups the inviters' links
+    and their kept counters (hundreds of links, not their thousands of joins), then reads the
+    names of each kind."""
+    links = InviteLink.objects.filter(_scope(actor), use_count__gt=0)
     if community_id is not None:
-        joins = joins.filter(community_id=community_id)
+        links = links.filter(community_id=community_id)
     rows: list[tuple[str, int, int, int, datetime | None]] = []
     for kind, field in (("member", "inviter_member_id"), ("operator", "inviter_operator_id")):
         grouped = (
-            joins.filter(**{f"{field}__isnull": False})
+            links.filter(**{f"{field}__isnull": False})
             .order_by()
             .values(field)
-            .annotate(n=Count("pk"), still=Count("pk", filter=STILL_IN), last=Max("joined_at"))
+            .annotate(n=Sum("use_count"), still=Sum("still_in_count"), last=Max("last_joined_at"))
             .order_by("-n", field)[:limit]
         )
         rows += [(kind, g[field], g["n"], g["still"], g["last"]) for g in grouped]
@@ -237,10 +234,11 @@ class InviteCounts:
 
 
 def count_member_invitees(*, member: Member, community: Community) -> InviteCounts:
-    """How many people `member` brought into `community`, and how many are still in."""
-    counts = InviteJoin.objects.filter(
+    """How many people `member` brought into `community`, and how many are still in (the
+    counters of the member's links there: their own link, and any an operator made for them)."""
+    counts = InviteLink.objects.filter(
         community_id=community.pk, inviter_member_id=member.pk
-    ).aggregate(n=Count("pk"), still=Count("pk", filter=STILL_IN))
+    ).aggregate(n=Sum("use_count"), still=Sum("still_in_count"))
     return InviteCounts(invitees=counts["n"] or 0, still_in=counts["still"] or 0)
 
 

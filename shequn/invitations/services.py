@@ -8,12 +8,12 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shequn.accounts.selectors import OperatorScope
 from shequn.audit.services import record_audit
+from shequn.invitations.counters import add_join
 from shequn.invitations.models import INVITE_CODE_LENGTH, PURPOSE_MAX_LENGTH, InviteJoin, InviteLink
 from shequn.members.models import Member, Membership, MembershipStatus
 from shequn.organizations.models import Community
@@ -247,5 +247,5 @@ def record_invite_join(*, link: InviteLink, membership: Membership) -> InviteJoi
         },
     )
     if created:
-        InviteLink.objects.filter(pk=link.pk).update(use_count=F("use_count") + 1)
+        add_join(link, join)
     return join

@@ -50,6 +50,7 @@ from shequn.members.models import (
     MergeSuggestionStatus,
 )
 from shequn.members.selectors import resolve_merged_member_id
+from shequn.members.signals import send_memberships_changed
 from shequn.organizations.models import Community
 
 if TYPE_CHECKING:
@@ -315,6 +316,7 @@ def _apply(merge: Merge) -> None:
     merge.target_before = before
     Member.objects.filter(pk=source.pk).update(merged_into_id=target.pk, community_count=0)
     Member.objects.filter(pk=target.pk).update(**changes, community_count=_count_active(target.pk))
+    _memberships_changed(source, target)
     merge.save(update_fields=["source_before", "target_before", "memberships"])
     # Suggestions of the merged member are stale: finding again proposes the survivor's.
     stale = MergeSuggestion.objects.filter(
@@ -331,6 +333,13 @@ def _identity_fields(model: type[models.Model]) -> list[str]:
         for f in model._meta.concrete_fields
         if isinstance(f, models.ForeignKey) and f.related_model is Identity
     ]
+
+
+def _memberships_changed(source: Member, target: Member) -> None:
+    """Tell other apps (invite link counters) that the two members' memberships changed."""
+    send_memberships_changed(
+        Membership.objects.filter(member_id__in=[source.pk, target.pk]).values_list("pk", flat=True)
+    )
 
 
 def _undo(merge: Merge) -> None:
@@ -376,6 +385,7 @@ def _undo(merge: Merge) -> None:
         merged_into=None, community_count=_count_active(source.pk)
     )
     merge.moves.all().delete()
+    _memberships_changed(source, target)
 
 
 def _restore_shared_memberships(merge: Merge, source: Member) -> None:

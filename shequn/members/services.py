@@ -36,6 +36,7 @@ from shequn.members.models import (
 )
 from shequn.members.phones import normalize_phone
 from shequn.members.search import index_member_names
+from shequn.members.signals import send_memberships_changed
 from shequn.organizations.models import (
     Chapter,
     Community,
@@ -568,6 +569,7 @@ def end_membership(
         ]
     )
     count_membership(community_id=membership.community_id, member_id=membership.member_id, delta=-1)
+    send_memberships_changed([membership.pk])
     leave_properties: dict[str, Any] = {}
     if reason:
         leave_properties["reason"] = reason

@@ -10,12 +10,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from shequn.invitations.counters import recount_organization_links
 from shequn.members.counters import recount_members
 from shequn.organizations.models import Organization
 
 
 class Command(BaseCommand):
-    help = "Recompute member/community counters, sort keys and the search index."
+    help = "Recompute member/community/invite link counters, sort keys and the search index."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--organization", help="slug of one organisation (default: all)")
@@ -28,7 +29,8 @@ class Command(BaseCommand):
                 raise CommandError(f"No organisation with the slug {options['organization']!r}.")
             organization_id = org.pk
         result = recount_members(organization_id=organization_id)
+        links = recount_organization_links(organization_id)
         self.stdout.write(
             f"Corrected {result.chapters} chapters, {result.communities} communities, "
-            f"{result.members} members, {result.memberships} memberships."
+            f"{result.members} members, {result.memberships} memberships, {links} invite links."
         )
