@@ -34,9 +34,7 @@ def _join(person: Member, link: InviteLink) -> Membership:
 
 
 def _leave(membership: Membership) -> None:
-    end_membership(
-        actor=None, membership=membership, status=MembershipStatus.LEFT, by_request=True
-    )
+    end_membership(actor=None, membership=membership, status=MembershipStatus.LEFT, by_request=True)
 
 
 def _counters(link: InviteLink) -> tuple[int, int]:
