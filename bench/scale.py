@@ -597,6 +597,7 @@ class World:
         proportion to the size (DUPLICATES, MERGES, IMPORT_JOBS)."""
         from shequn.invitations.counters import recount_organization_links
         from shequn.members.counters import recount_members
+        from shequn.payments.counters import recount_prices
 
         floor_dups, per_dup = DUPLICATES
         duplicates = floor_dups + total // per_dup
@@ -609,6 +610,7 @@ class World:
         result = recount_members(organization_id=self.org.pk)
         log(f"recount: {result}")
         log(f"recount: {recount_organization_links(self.org.pk)} invite links")
+        log(f"recount: {recount_prices(self.org.pk)} community prices")
         self.joining.after_recount()
         self._merges()
         self._imports(IMPORT_JOBS[0] + total // IMPORT_JOBS[1])
@@ -996,7 +998,8 @@ class JoiningWorld:
     - orders of the paid 交付群 (ORDERS: paid with their MembershipTerm and membership,
       pending, expired, refunded (term ended, member removed), cancelled), one
       PaymentNotification per paid WeChat Pay order, a few flagged ones for cancelled orders;
-      CommunityPrice.paid_join_count = its paid joins;
+      CommunityPrice's counters (paid_join_count, paid_total_fen) recounted after
+      `recount_members`;
     - a waitlist (WAITLIST) in an open community made full, the demo member last on it;
     - leave requests (LEAVE_REQUESTS) of the big community (which reviews them): pending,
       done (membership left by request), withdrawn;
@@ -1522,11 +1525,6 @@ class JoiningWorld:
             )
         notifications = PaymentNotification.objects.bulk_create(notifications, batch_size=1000)
         self._backdate(PaymentNotification, notifications, "received_at")
-        CommunityPrice.objects.filter(pk=price.pk).update(
-            paid_join_count=Order.objects.filter(
-                community=paid_community, kind=OrderKind.JOIN, paid_at__isnull=False
-            ).count()
-        )
         log(f"issue 7: {len(orders)} orders, {len(notifications)} payment notifications")
 
     def _waitlist(self, pool: list[tuple[int, str]], n: int) -> None:

@@ -143,6 +143,18 @@ class Application(TimeStampedModel):
                 name="application_org_queue",
             ),
             models.Index(fields=["member", "community"], name="application_member"),
+            # The open queue (pending or interview), oldest first: the default list walks one
+            # of these and stops after a page, however many applications were decided.
+            models.Index(
+                fields=["organization", "submitted_at", "id"],
+                condition=models.Q(status__in=["pending", "interview"]),
+                name="application_org_open",
+            ),
+            models.Index(
+                fields=["community", "submitted_at", "id"],
+                condition=models.Q(status__in=["pending", "interview"]),
+                name="application_open",
+            ),
         ]
 
     def __str__(self) -> str:

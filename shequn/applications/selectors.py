@@ -23,6 +23,7 @@ from shequn.applications.models import (
     ApplicationStatus,
 )
 from shequn.members.models import Member, Membership
+from shequn.members.search import member_match, unindexed_ordering
 from shequn.organizations.models import Community, CommunityAccess
 
 SEARCH_MAX_LENGTH = 100
@@ -121,6 +122,8 @@ def may_review_any(actor: OperatorScope) -> bool:
     ).exists()
 
 
+PENDING_COUNT_CAP = 200
+
 # The review queue ----------------------------------------------------------------------------
 
 
@@ -136,10 +139,12 @@ def list_applications(
     now: datetime | None = None,
 ) -> QuerySet[Application]:
     """Applications the actor reviews, oldest first (the queue): open ones unless `status`
-    names another, or `open_only` is False; `waiting_days`: submitted at least that long ago."""
-    qs = Application.objects.filter(
-        reviewable_communities(actor, "community__"), organization_id=actor.organization.pk
-    ).select_related("member", "community", "community__chapter", "decided_by")
+    names another, or `open_only` is False; `waiting_days`: submitted at least that long ago;
+    `q`: the applicant's name, phone or email contains it (the members' search index)."""
+    qs = Application.objects.filter(organization_id=actor.organization.pk)
+    if not actor.is_org_admin:  # an admin reviews the whole organisation: no join needed
+        qs = qs.filter(reviewable_communities(actor, "community__"))
+    qs = qs.select_related("member", "community", "community__chapter", "decided_by")
     if community_id is not None:
         qs = qs.filter(community_id=community_id)
     if status:
@@ -149,10 +154,14 @@ def list_applications(
     if waiting_days:
         cutoff = (now or timezone.now()) - timedelta(days=min(waiting_days, MAX_WAITING_DAYS))
         qs = qs.filter(submitted_at__lte=cutoff)
-    if q:
-        qs = qs.filter(member__display_name__icontains=q[:SEARCH_MAX_LENGTH])
     if member_id is not None:
         qs = qs.filter(member_id=member_id)
+    if q:
+        # The members' search index (name, phone, email), as the member list searches.
+        match = member_match(q[:SEARCH_MAX_LENGTH], field="member_id")
+        qs = qs.filter(match.q)
+        if match.listed:
+            return qs.order_by(*unindexed_ordering(["submitted_at", "id"]))
     return qs.order_by("submitted_at", "id")
 
 
@@ -178,10 +187,13 @@ def list_other_memberships(application: Application) -> QuerySet[Membership]:
 
 
 def count_pending(community: Community) -> int:
-    """Open applications of one community (bounded by the one-open-per-member rule; indexed)."""
-    return Application.objects.filter(
-        community_id=community.pk, status__in=OPEN_APPLICATION_STATUSES
-    ).count()
+    """Open applications of one community, counted up to PENDING_COUNT_CAP + 1 (a panel shows
+    "more than 200"; the open-queue index gives them without reading the decided ones)."""
+    return len(
+        Application.objects.filter(community_id=community.pk, status__in=OPEN_APPLICATION_STATUSES)
+        .order_by()
+        .values_list("pk", flat=True)[: PENDING_COUNT_CAP + 1]
+    )
 
 
 def list_member_applications(*, actor: OperatorScope, member: Member) -> QuerySet[Application]:

@@ -192,9 +192,11 @@ class LeaveRequest(TimeStampedModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["community", "status", "-created_at"], name="leave_request_queue"),
             models.Index(
-                fields=["organization", "status", "-created_at"], name="leave_request_org"
+                fields=["community", "status", "-created_at", "-id"], name="leave_request_queue"
+            ),
+            models.Index(
+                fields=["organization", "status", "-created_at", "-id"], name="leave_request_org"
             ),
         ]
 
@@ -251,7 +253,9 @@ class BlacklistEntry(TimeStampedModel):
         verbose_name_plural = _("blacklist entries")
         ordering = ["-created_at", "-id"]
         indexes = [
-            models.Index(fields=["organization", "lifted_at", "-created_at"], name="blacklist_org"),
+            models.Index(
+                fields=["organization", "lifted_at", "-created_at", "-id"], name="blacklist_org"
+            ),
             models.Index(fields=["organization", "phone"], name="blacklist_phone"),
             models.Index(fields=["organization", "email"], name="blacklist_email"),
             models.Index(fields=["member"], name="blacklist_member"),

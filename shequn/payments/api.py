@@ -303,7 +303,7 @@ def refund_order(request: HttpRequest, order_id: PathId, payload: RefundIn) -> A
 def list_notifications(
     request: HttpRequest, filters: Query[NotificationFilters], page: Query[PageParams]
 ) -> dict[str, Any]:
-    """Notifications received, flagged ones first."""
+    """Notifications received, newest first (`?status=flagged`: those waiting for an operator)."""
     rows = selectors.list_notifications(actor=actor_of(request), status=filters.status or "")
     return paginate(rows, page)
 

@@ -40,6 +40,10 @@ class CommunityPrice(TimeStampedModel):
     reminder_days = models.PositiveIntegerField(_("remind before the end (days)"), default=14)
     # Paid orders of new members, kept by the services: the early-bird seats already taken.
     paid_join_count = models.PositiveIntegerField(_("paid joins"), default=0, editable=False)
+    # What the community's paid orders brought in, net of refunds (fen), kept by the services.
+    paid_total_fen = models.PositiveBigIntegerField(
+        _("paid total (fen)"), default=0, db_default=0, editable=False
+    )
 
     class Meta:
         verbose_name = _("community price")
@@ -160,7 +164,10 @@ class Order(TimeStampedModel):
                 fields=["community", "status", "-created_at", "-id"], name="order_community"
             ),
             models.Index(fields=["organization", "status", "-created_at", "-id"], name="order_org"),
-            models.Index(fields=["member", "-created_at"], name="order_member"),
+            # The lists' order without a status filter (all orders, one community's).
+            models.Index(fields=["organization", "-created_at", "-id"], name="order_org_time"),
+            models.Index(fields=["community", "-created_at", "-id"], name="order_community_time"),
+            models.Index(fields=["member", "-created_at", "-id"], name="order_member"),
             models.Index(fields=["status", "expires_at"], name="order_expiry"),
         ]
 
@@ -278,7 +285,12 @@ class PaymentNotification(models.Model):
         indexes = [
             models.Index(fields=["status", "-received_at"], name="payment_notification_status"),
             models.Index(
-                fields=["organization", "status", "-received_at"], name="payment_notification_org"
+                fields=["organization", "status", "-received_at", "-id"],
+                name="payment_notification_org",
+            ),
+            models.Index(
+                fields=["organization", "-received_at", "-id"],
+                name="payment_notification_org_time",
             ),
         ]
 

@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from django.db.models import Case, IntegerField, QuerySet, Sum, Value, When
+from django.db.models import Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +16,6 @@ from shequn.organizations.models import Community, CommunityAccess
 from shequn.payments.models import (
     CommunityPrice,
     MembershipTerm,
-    NotificationStatus,
     Order,
     OrderKind,
     OrderStatus,
@@ -167,6 +166,15 @@ def can_manage_payments(actor: OperatorScope, community: Community) -> bool:
     return actor.can_manage_chapter(community.chapter_id)
 
 
+def _order_scope(actor: OperatorScope) -> Q:
+    """The actor's orders on the order's own columns: the organisation (so the indexes that
+    start with it give the list's order), and the scoped roles' communities."""
+    scope = Q(organization_id=actor.organization.pk)
+    if actor.is_org_admin:
+        return scope
+    return scope & Q(community_id__in=actor._scope_community_ids())
+
+
 def list_orders(
     *,
     actor: OperatorScope,
@@ -175,7 +183,7 @@ def list_orders(
     provider: str = "",
     member_id: int | None = None,
 ) -> QuerySet[Order]:
-    orders = Order.objects.filter(actor.community_filter("community__"))
+    orders = Order.objects.filter(_order_scope(actor))
     if community_id is not None:
         orders = orders.filter(community_id=community_id)
     if status:
@@ -187,19 +195,41 @@ def list_orders(
     return orders.select_related("community", "member").order_by("-created_at", "-id")
 
 
-def sum_paid(orders: QuerySet[Order]) -> int:
-    """The paid amount of the filtered orders (one aggregate)."""
-    total = (
-        orders.order_by()
-        .filter(status=OrderStatus.PAID)
-        .aggregate(total=Sum("amount_fen", default=0))["total"]
+def sum_paid(
+    *,
+    actor: OperatorScope,
+    community_id: int | None = None,
+    status: str = "",
+    provider: str = "",
+    member_id: int | None = None,
+) -> int:
+    """The paid amount of the orders `list_orders` lists with the same filters, net of refunds.
+
+    Without a provider or member filter it adds up the prices' kept `paid_total_fen` (one row
+    per paid community, however many orders); with one, it sums those orders."""
+    if status and status != OrderStatus.PAID:
+        return 0
+    if not provider and member_id is None:
+        prices = CommunityPrice.objects.filter(
+            Q(community__organization_id=actor.organization.pk)
+            & (Q() if actor.is_org_admin else Q(community_id__in=actor._scope_community_ids()))
+        )
+        if community_id is not None:
+            prices = prices.filter(community_id=community_id)
+        return int(prices.aggregate(total=Sum("paid_total_fen", default=0))["total"] or 0)
+    orders = list_orders(
+        actor=actor,
+        community_id=community_id,
+        status=OrderStatus.PAID,
+        provider=provider,
+        member_id=member_id,
     )
-    return int(total or 0)
+    return int(orders.order_by().aggregate(total=Sum("amount_fen", default=0))["total"] or 0)
 
 
 def get_order_for_user(*, actor: OperatorScope, order_id: int) -> Order:
     order = (
-        Order.objects.filter(actor.community_filter("community__"), pk=order_id)
+        Order.objects.filter(_order_scope(actor), pk=order_id)
         .select_related("community__organization", "member", "marked_by", "invite_link")
         .first()
     )
@@ -216,21 +246,13 @@ def _notifications_in_scope(actor: OperatorScope) -> QuerySet[PaymentNotificatio
 
 
 def list_notifications(*, actor: OperatorScope, status: str = "") -> QuerySet[PaymentNotification]:
-    """Notifications in scope, flagged first, newest first. Refused requests that named no
+    """Notifications in scope, newest first (the console shows the flagged ones in a block of
+    their own above: `list_notifications(status="flagged")`). Refused requests that named no
     known order belong to no organisation: only the Django admin shows those."""
     rows = _notifications_in_scope(actor)
     if status:
         rows = rows.filter(status=status)
-    flagged_first = Case(
-        When(status=NotificationStatus.FLAGGED, then=Value(0)),
-        default=Value(1),
-        output_field=IntegerField(),
-    )
-    return (
-        rows.select_related("order")
-        .defer("body", "headers")
-        .order_by(flagged_first, "-received_at", "-id")
-    )
+    return rows.select_related("order").defer("body", "headers").order_by("-received_at", "-id")
 
 
 def get_notification_for_user(*, actor: OperatorScope, notification_id: int) -> PaymentNotification:

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -367,10 +368,12 @@ def mark_order_paid(
     order.provider_reference = reference
     order.marked_by_id = actor.user.pk if actor else None
     fields = ["status", "paid_at", "provider", "provider_reference", "marked_by", "updated_at"]
+    joined = int(order.kind == OrderKind.JOIN)
+    CommunityPrice.objects.filter(community_id=order.community_id).update(
+        paid_join_count=F("paid_join_count") + joined,
+        paid_total_fen=F("paid_total_fen") + order.amount_fen,
+    )
     if order.kind == OrderKind.JOIN:
-        CommunityPrice.objects.filter(community_id=order.community_id).update(
-            paid_join_count=F("paid_join_count") + 1
-        )
         problem = _admit(order)
         if problem:
             order.needs_operator = True
@@ -452,6 +455,9 @@ def refund_order(*, actor: OperatorScope, order: Order, reason: str) -> Order:
     order.status, order.refunded_at = OrderStatus.REFUNDED, now
     order.note = (order.note + "\n" + _("Refunded: %(reason)s") % {"reason": reason}).strip()
     order.save(update_fields=["status", "refunded_at", "note", "updated_at"])
+    CommunityPrice.objects.filter(community_id=order.community_id).update(
+        paid_total_fen=Greatest(F("paid_total_fen") - order.amount_fen, 0)
+    )
     MembershipTerm.objects.filter(order_id=order.pk).update(ends_at=now, expired_at=now)
     if order.kind == OrderKind.JOIN:
         membership = Membership.objects.filter(

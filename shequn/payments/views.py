@@ -1,5 +1,6 @@
 """Console pages of payments: orders (filters, paid total), an order's actions, notifications
-(flagged first) and their resolution, and a paid community's price (docs/payments.md)."""
+(those flagged for an operator in a block above) and their resolution, and a paid community's
+price (docs/payments.md)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ from shequn.core.pagination import get_window
 from shequn.organizations.selectors import get_community_for_user
 from shequn.payments import selectors, services
 from shequn.payments.forms import MarkPaidForm, OrderFilterForm, PriceForm, RefundForm, ResolveForm
-from shequn.payments.models import PaymentProvider
+from shequn.payments.models import NotificationStatus, PaymentProvider
 from shequn.payments.services import PRICE_FIELDS
 
 PER_PAGE = 25
+FLAGGED_SHOWN = 20
 
 
 @operator_required
@@ -28,7 +30,8 @@ def order_list(request: OperatorRequest) -> HttpResponse:
     form = OrderFilterForm(request.GET or None)
     orders = selectors.list_orders(actor=request.operator_scope, **form.filters())
     page = get_window(orders, page=request.GET.get("page"), per_page=PER_PAGE)
-    context = {"form": form, "page": page, "paid_total": selectors.sum_paid(orders)}
+    paid_total = selectors.sum_paid(actor=request.operator_scope, **form.filters())
+    context = {"form": form, "page": page, "paid_total": paid_total}
     return render(request, "payments/order_list.html", context)
 
 
@@ -113,9 +116,21 @@ def order_refund(request: OperatorRequest, order_id: int) -> HttpResponse:
 @operator_required
 @require_GET
 def notification_list(request: OperatorRequest) -> HttpResponse:
-    rows = selectors.list_notifications(actor=request.operator_scope)
+    actor = request.operator_scope
+    rows = selectors.list_notifications(actor=actor)
     page = get_window(rows, page=request.GET.get("page"), per_page=PER_PAGE)
-    return render(request, "payments/notification_list.html", {"page": page})
+    # Those waiting for an operator, above the list (on its index: status, newest first).
+    flagged = list(
+        selectors.list_notifications(actor=actor, status=NotificationStatus.FLAGGED)[
+            : FLAGGED_SHOWN + 1
+        ]
+    )
+    context = {
+        "page": page,
+        "flagged": flagged[:FLAGGED_SHOWN],
+        "more_flagged": len(flagged) > FLAGGED_SHOWN,
+    }
+    return render(request, "payments/notification_list.html", context)
 
 
 @operator_required

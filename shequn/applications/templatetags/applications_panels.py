@@ -53,6 +53,7 @@ def community_applications_panel(context: template.Context, community: Community
         "app_form": form,
         "applies": selectors.application_required(community),
         "pending": selectors.count_pending(community),
+        "cap": selectors.PENDING_COUNT_CAP,
         "can_edit": selectors.can_edit_form(actor, community),
         "can_review": selectors.can_review(actor, community),
     }

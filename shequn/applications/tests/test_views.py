@@ -44,7 +44,7 @@ def test_queue_oldest_first_with_waiting_time(client_as, org, private, app_form)
 def test_queue_filters(client_as, org, private, far_private, app_form):
     old = _applications(org, private, 1, days=10)[0]
     new = make_application(private, MemberFactory(organization=org, display_name="王小明"))
-    far = make_application(far_private, MemberFactory(organization=org))
+    far = make_application(far_private, MemberFactory(organization=org, phone="+8613900007777"))
     admin = client_as("org_admin")
     url = reverse("applications:queue")
 
@@ -55,6 +55,8 @@ def test_queue_filters(client_as, org, private, far_private, app_form):
     assert ids(community=far_private.pk) == [far.pk]
     assert ids(waiting_days=5) == [old.pk]
     assert ids(q="小明") == [new.pk]
+    assert ids(q="13900007777") == [far.pk]  # the members' search: phone and email too
+    assert ids(q="小明", community=far_private.pk) == []
     assert ids(status="approved") == []
 
 
@@ -116,7 +118,7 @@ def test_interview_from_the_console(client_as, member, private, app_form):
 
 def test_bulk_approve(client_as, org, private, far_private, app_form):
     apps = _applications(org, private, 3)
-    far = make_application(far_private, MemberFactory(organization=org))
+    far = make_application(far_private, MemberFactory(organization=org, phone="+8613900007777"))
     response = client_as("chapter_head").post(
         reverse("applications:bulk_approve"), {"ids": [apps[0].pk, apps[2].pk, far.pk, "x"]}
     )
@@ -131,7 +133,7 @@ def test_bulk_approve(client_as, org, private, far_private, app_form):
 
 
 def test_out_of_scope_application_is_404(client_as, org, far_private):
-    far = make_application(far_private, MemberFactory(organization=org))
+    far = make_application(far_private, MemberFactory(organization=org, phone="+8613900007777"))
     url = reverse("applications:approve", kwargs={"application_id": far.pk})
     assert client_as("chapter_head").post(url).status_code == 404
     assert ApplicationDecision.objects.count() == 0
@@ -186,3 +188,17 @@ def test_community_and_member_panels(client_as, member, community, private, app_
     page = admin.get(reverse("members:detail", kwargs={"member_id": member.pk}))
     assert 'id="member-applications-panel"' in page.content.decode()
     assert "铁粉群" in page.content.decode()
+
+
+def test_community_panel_bounds_the_waiting_count(client_as, org, private, app_form, monkeypatch):
+    from shequn.applications import selectors
+
+    _applications(org, private, 3)
+    url = reverse("organizations:community_detail", kwargs={"community_id": private.pk})
+    admin = client_as("org_admin")
+    assert "3 applications waiting for review." in admin.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    monkeypatch.setattr(selectors, "PENDING_COUNT_CAP", 2)
+    assert selectors.count_pending(private) == 3  # cap + 1: "more than"
+    html = admin.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "More than 2 applications waiting for review." in html
+    assert "3 applications waiting" not in html

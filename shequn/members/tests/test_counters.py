@@ -142,7 +142,8 @@ def test_recount_command_reports_and_repairs(org_admin, org, community, member):
     Community.objects.filter(pk=community.pk).update(member_count=7)
     call_command("recount_members", "--organization", org.slug, stdout=(out := _Out()))
     assert out.text == (
-        "Corrected 0 chapters, 1 communities, 0 members, 0 memberships, 0 invite links.\n"
+        "Corrected 0 chapters, 1 communities, 0 members, 0 memberships, 0 invite links, "
+        "0 community prices.\n"
     )
     assert Community.objects.get(pk=community.pk).member_count == 1
 

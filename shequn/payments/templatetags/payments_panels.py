@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils import timezone
 
 from shequn.accounts.selectors import OperatorScope
 from shequn.members.models import Member
@@ -29,13 +30,16 @@ def community_payments_panel(context: template.Context, community: Community) ->
     if community.access != CommunityAccess.PAID:
         return {"show": False}
     orders = selectors.list_orders(actor=actor, community_id=community.pk)
+    price = selectors.get_community_price(community)
     return {
         "show": True,
         "community": community,
-        "price": selectors.get_community_price(community),
-        "quote": selectors.get_price_quote(community),
+        "price": price,
+        "quote": selectors.quote_price(price, community=community, now=timezone.now())
+        if price is not None
+        else None,
         "orders": list(orders[:PANEL_SIZE]),
-        "paid_total": selectors.sum_paid(orders),
+        "paid_total": price.paid_total_fen if price is not None else 0,
         "can_manage": selectors.can_manage_payments(actor, community),
     }
 

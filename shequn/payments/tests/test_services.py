@@ -15,6 +15,7 @@ from shequn.applications.models import Application, ApplicationStatus
 from shequn.joining.models import BlacklistEntry
 from shequn.joining.rules import get_join_policy
 from shequn.members.models import Membership, MembershipSource, MembershipStatus
+from shequn.payments.counters import recount_prices
 from shequn.payments.models import (
     CommunityPrice,
     MembershipTerm,
@@ -23,7 +24,7 @@ from shequn.payments.models import (
     OrderStatus,
     PriceLabel,
 )
-from shequn.payments.selectors import PriceQuote, get_open_order, get_price_quote
+from shequn.payments.selectors import PriceQuote, get_open_order, get_price_quote, sum_paid
 from shequn.payments.services import (
     OrderNotPayableError,
     cancel_order,
@@ -215,7 +216,7 @@ class TestMarkPaid:
         )
         assert MembershipTerm.objects.filter(order=order).count() == 1
         price.refresh_from_db()
-        assert price.paid_join_count == 1
+        assert (price.paid_join_count, price.paid_total_fen) == (1, 9900)
         purchase = Activity.objects.get(kind="purchase")
         assert purchase.properties == {"order": order.pk, "amount_fen": 9900, "kind": "join"}
 
@@ -258,6 +259,7 @@ class TestMarkPaid:
         assert second.ends_at == first.ends_at + datetime.timedelta(days=365)
         price.refresh_from_db()
         assert price.paid_join_count == 1  # renewals take no early-bird seat
+        assert price.paid_total_fen == 9900 + 15900
 
     def test_refund_ends_term_and_removes(self, buyer, paid_community, price, org_admin, scope_of):
         order = _order(buyer, paid_community)
@@ -270,6 +272,31 @@ class TestMarkPaid:
         membership = Membership.objects.get(member=buyer, community=paid_community)
         assert (membership.status, membership.end_reason) == ("removed", "asked for it")
         assert MembershipTerm.objects.get(order=order).ends_at == order.refunded_at
+        price.refresh_from_db()
+        # The seat stays taken; the money is given back.
+        assert (price.paid_join_count, price.paid_total_fen) == (1, 0)
+        assert recount_prices(paid_community.organization_id) == 0
+
+    def test_paid_total_of_the_order_list(
+        self, buyer, member, paid_community, price, org_admin, scope_of
+    ):
+        actor = scope_of(org_admin)
+        mark_order_paid(
+            order=_order(buyer, paid_community), provider="manual", reference="A", amount_fen=9900
+        )
+        create_order(
+            member=member, community=paid_community, kind=OrderKind.JOIN, provider="manual"
+        )  # pending: not in the total
+        assert sum_paid(actor=actor) == 9900
+        assert sum_paid(actor=actor, community_id=paid_community.pk, status="paid") == 9900
+        assert sum_paid(actor=actor, status="pending") == 0
+        assert sum_paid(actor=actor, provider="manual") == 9900
+        assert sum_paid(actor=actor, provider="wechatpay") == 0
+        assert sum_paid(actor=actor, member_id=member.pk) == 0
+        CommunityPrice.objects.filter(pk=price.pk).update(paid_total_fen=1, paid_join_count=5)
+        assert recount_prices(paid_community.organization_id) == 1
+        price.refresh_from_db()
+        assert (price.paid_join_count, price.paid_total_fen) == (1, 9900)
 
 
 def test_expire_pending_orders_safe_twice(buyer, paid_community, price):

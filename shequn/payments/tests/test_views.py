@@ -209,7 +209,7 @@ class TestConsole:
         price.refresh_from_db()
         assert price.early_bird_price_fen == 9900
 
-    def test_notifications_flagged_first_and_resolve(
+    def test_notifications_flagged_block_and_resolve(
         self, client_as, buyer, paid_community, price, django_assert_num_queries
     ):
         order = self._orders(buyer, paid_community, 1)[0]
@@ -223,13 +223,21 @@ class TestConsole:
         flagged = PaymentNotification.objects.create(**base, status="flagged", event_id="e1")
         client = client_as("chapter_head")
         client.get("/payments/notifications/")
-        with django_assert_num_queries(5):
-            html = client.get("/payments/notifications/").content.decode()
-        assert html.index("Needs an operator") < html.index("bad signature")
+        with django_assert_num_queries(6):
+            response = client.get("/payments/notifications/")
+        assert [n.pk for n in response.context["flagged"]] == [flagged.pk]
+        assert [n.pk for n in response.context["page"]] == [flagged.pk, flagged.pk - 1]
+        html = response.content.decode()
         url = f"/payments/notifications/{flagged.pk}/"
+        block = html[html.index('id="flagged-heading"') : html.index("All notifications")]
+        assert url in block
+        assert "bad signature" not in block
         assert client.post(url, {"resolution": "已退款"}).status_code == 302
         flagged.refresh_from_db()
         assert (flagged.status, flagged.resolution) == ("resolved", "已退款")
+        response = client.get("/payments/notifications/")
+        assert response.context["flagged"] == []
+        assert 'id="flagged-heading"' not in response.content.decode()
 
 
 def test_console_panels(client_as, buyer, paid_community, price):

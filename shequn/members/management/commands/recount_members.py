@@ -13,10 +13,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from shequn.invitations.counters import recount_organization_links
 from shequn.members.counters import recount_members
 from shequn.organizations.models import Organization
+from shequn.payments.counters import recount_prices
 
 
 class Command(BaseCommand):
-    help = "Recompute member/community/invite link counters, sort keys and the search index."
+    help = "Recompute the member, community, invite link and price counters, sort keys and search."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--organization", help="slug of one organisation (default: all)")
@@ -30,7 +31,9 @@ class Command(BaseCommand):
             organization_id = org.pk
         result = recount_members(organization_id=organization_id)
         links = recount_organization_links(organization_id)
+        prices = recount_prices(organization_id)
         self.stdout.write(
             f"Corrected {result.chapters} chapters, {result.communities} communities, "
-            f"{result.members} members, {result.memberships} memberships, {links} invite links."
+            f"{result.members} members, {result.memberships} memberships, {links} invite links, "
+            f"{prices} community prices."
         )
