@@ -145,7 +145,9 @@ class ApplicationFilters(Schema):
     )
     waiting_days: int | None = Field(None, ge=0, le=3650)
     member_id: ObjectId | None = None
-    q: SearchText = Field("", description="Part of the applicant's name.")
+    q: SearchText = Field(
+        "", description="Part of the applicant's name, phone or email (the members' search)."
+    )
 
 
 AnswerValue = str | list[str]

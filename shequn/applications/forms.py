@@ -109,10 +109,10 @@ class QueueFilterForm(forms.Form):
         label=_("Waiting at least (days)"), min_value=0, max_value=MAX_WAITING_DAYS, required=False
     )
     q = forms.CharField(
-        label=_("Name"),
+        label=_("Search"),
         max_length=SEARCH_MAX_LENGTH,
         required=False,
-        widget=forms.TextInput(attrs={"type": "search"}),
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": _("Name, phone or email")}),
     )
 
     def __init__(self, *args: Any, communities: list[tuple[int, str]], **kwargs: Any) -> None:

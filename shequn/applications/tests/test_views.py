@@ -196,7 +196,10 @@ def test_community_panel_bounds_the_waiting_count(client_as, org, private, app_f
     _applications(org, private, 3)
     url = reverse("organizations:community_detail", kwargs={"community_id": private.pk})
     admin = client_as("org_admin")
-    assert "3 applications waiting for review." in admin.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert (
+        "3 applications waiting for review."
+        in admin.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    )
     monkeypatch.setattr(selectors, "PENDING_COUNT_CAP", 2)
     assert selectors.count_pending(private) == 3  # cap + 1: "more than"
     html = admin.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
