@@ -37,6 +37,7 @@ from shequn.applications.questions import (
     MAX_CHOICES,
     MAX_QUESTIONS,
 )
+from shequn.core.idempotency import idempotency_key, idempotency_openapi
 from shequn.core.problems import problem_response, problem_responses
 from shequn.core.schemas import (
     ApiDatetime,
@@ -54,7 +55,6 @@ from shequn.organizations.selectors import get_community_for_user
 router = Router(tags=["applications"])
 
 CONFLICTS = frozenset({"already_decided"})
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class QuestionSchema(InputSchema):
@@ -268,27 +268,14 @@ def _with_member(application: Application) -> Application:
 @router.post(
     "/applications",
     response={200: ApplicationDetailOut, 201: ApplicationDetailOut},
-    openapi_extra={
-        **problem_responses(403, 404, 422),
-        "parameters": [
-            {
-                "name": IDEMPOTENCY_HEADER,
-                "in": "header",
-                "required": False,
-                "schema": {"type": "string", "maxLength": 64},
-                "description": "The same key again returns the first application (200).",
-            }
-        ],
-    },
+    openapi_extra={**problem_responses(403, 404, 422), **idempotency_openapi("application")},
 )
 def create_application(request: HttpRequest, payload: ApplicationIn) -> Any:
     """Submit an application for a member (an integrator's form, a chat bot). The answers are
     checked against the form: unknown keys, missing required answers and choices the question
     does not offer are a 422, and nothing is stored."""
     actor = actor_of(request)
-    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-    if len(key) > services.IDEMPOTENCY_KEY_MAX_LENGTH:
-        raise ValidationError({IDEMPOTENCY_HEADER: _("At most 64 characters.")})
+    key = idempotency_key(request)
     community = get_community_for_user(actor=actor, community_id=payload.community_id)
     actor.require(selectors.can_review(actor, community))
     member = Member.objects.filter(
@@ -302,7 +289,7 @@ def create_application(request: HttpRequest, payload: ApplicationIn) -> Any:
         community=community,
         answers=dict(payload.answers),
         identity_confirmed=payload.identity_confirmed,
-        idempotency_key=f"api:{key}"[:64] if key else "",
+        idempotency_key=key,
         actor=actor,
     )
     return Status(201 if submission.created else 200, _with_member(submission.application))

@@ -88,7 +88,7 @@ def page_number(raw: Any) -> int:
 
 
 def get_window(
-    queryset: QuerySet[Any], *, page: Any, per_page: int, count: int | None = None
+    queryset: QuerySet[Any] | Sequence[Any], *, page: Any, per_page: int, count: int | None = None
 ) -> WindowPage[Any]:
     """Page `page` of an ordered queryset, reading `per_page + 1` rows and never counting.
 

@@ -18,6 +18,7 @@ from ninja import Field, Query, Router, Schema, Status
 from shequn.accounts.api import actor_of
 from shequn.core.problems import problem_responses
 from shequn.core.schemas import (
+    DEFAULT_PAGE_LIMIT,
     MAX_PAGE_LIMIT,
     ApiDatetime,
     InputSchema,
@@ -158,7 +159,7 @@ class InviterList(Schema):
 
 class InviterFilters(Schema):
     community_id: ObjectId | None = None
-    limit: int = Field(MAX_PAGE_LIMIT, ge=1, le=MAX_PAGE_LIMIT)
+    limit: int = Field(DEFAULT_PAGE_LIMIT, ge=1, le=MAX_PAGE_LIMIT)
 
 
 def _fresh(request: HttpRequest, link: InviteLink) -> InviteLink:
@@ -297,7 +298,7 @@ def list_joins(request: HttpRequest, link_id: PathId, page: Query[PageParams]) -
 @router.get("/inviters", response=InviterList, openapi_extra=problem_responses(422))
 def inviters(request: HttpRequest, filters: Query[InviterFilters]) -> dict[str, Any]:
     """Who brought whom: per inviter (member or operator), invitees and how many are still
-    in, most invitees first (at most `limit`, 200)."""
+    in, most invitees first (the first `limit`: 50 unless asked, at most 200)."""
     rows = list_inviters(
         actor=actor_of(request), community_id=filters.community_id, limit=filters.limit
     )

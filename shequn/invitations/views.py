@@ -194,7 +194,8 @@ def inviter_list(request: OperatorRequest) -> HttpResponse:
     form = LinkFilterForm(request.GET or None, actor=actor)
     community_id = form.filters().get("community_id")
     rows = list_inviters(actor=actor, community_id=community_id)
-    return render(request, "invitations/inviter_list.html", {"form": form, "rows": rows})
+    page = get_window(rows, page=request.GET.get("page"), per_page=PER_PAGE, count=len(rows))
+    return render(request, "invitations/inviter_list.html", {"form": form, "page": page})
 
 
 def _invitees_page(request: OperatorRequest, *, inviter: str, **filters: int) -> HttpResponse:

@@ -21,7 +21,7 @@ from shequn.joining.rules import get_join_policy
 from shequn.members.selectors import get_member_for_user, get_membership_for_user
 from shequn.organizations.selectors import get_community_for_user
 
-PER_PAGE = 50
+PER_PAGE = 25  # as every console list
 
 
 def _error(request: OperatorRequest, exc: ValidationError) -> None:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from shequn.accounts.api import actor_of
+from shequn.core.idempotency import idempotency_key, idempotency_openapi
 from shequn.core.problems import problem_responses
 from shequn.core.schemas import (
     ApiDatetime,
@@ -40,7 +41,6 @@ from shequn.payments.models import (
 from shequn.payments.notify import receive_notification
 
 router = Router(tags=["payments"])
-IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 class PriceIn(InputSchema):
@@ -212,25 +212,12 @@ def list_orders(
 @router.post(
     "/orders",
     response={200: OrderOut, 201: OrderOut},
-    openapi_extra={
-        **problem_responses(403, 404, 422),
-        "parameters": [
-            {
-                "name": IDEMPOTENCY_HEADER,
-                "in": "header",
-                "required": False,
-                "schema": {"type": "string", "maxLength": 64},
-                "description": "The same key again returns the first order (200).",
-            }
-        ],
-    },
+    openapi_extra={**problem_responses(403, 404, 422), **idempotency_openapi("order")},
 )
 def create_order(request: HttpRequest, payload: OrderIn) -> Any:
     """An order for a member at today's price (a pending one of the same kind is returned)."""
     actor = actor_of(request)
-    key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-    if len(key) > 60:
-        raise ValidationError({IDEMPOTENCY_HEADER: _("At most 60 characters.")})
+    key = idempotency_key(request)
     community = get_community_for_user(actor=actor, community_id=payload.community_id)
     actor.require(selectors.can_manage_payments(actor, community))
     member = Member.objects.filter(
@@ -243,7 +230,7 @@ def create_order(request: HttpRequest, payload: OrderIn) -> Any:
         community=community,
         kind=payload.kind,
         provider=payload.provider,
-        idempotency_key=f"api:{key}" if key else "",
+        idempotency_key=key,
     )
     return Status(201 if opened.created else 200, opened.order)
 

@@ -218,11 +218,7 @@ def _anonymous_entry(community: Community, policy: JoinPolicy, facts: dict[str, 
 
 def _member_entry(community: Community, facts: dict[str, Any]) -> Entry:
     page = _page(community)
-    leave = reverse_or(
-        "joining_portal:leave",
-        reverse("portal:leave", kwargs=_kwargs(community)),
-        **_kwargs(community),
-    )
+    leave = reverse("joining_portal:leave", kwargs=_kwargs(community))
     return Entry(
         state=EntryState.MEMBER,
         cta_url=reverse_or("invitations_portal:my_link", "", **_kwargs(community)),

@@ -17,5 +17,4 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("<slug:org_slug>/<slug:slug>/signup/", views.signup, name="signup"),
     path("<slug:org_slug>/<slug:slug>/welcome/", views.welcome, name="welcome"),
     path("<slug:org_slug>/<slug:slug>/join/", views.join, name="join"),
-    path("<slug:org_slug>/<slug:slug>/leave/", views.leave, name="leave"),
 ]

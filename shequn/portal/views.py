@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -35,11 +34,9 @@ from shequn.members.models import (
     EmailVerification,
     EmailVerificationPurpose,
     Member,
-    Membership,
     MembershipStatus,
 )
 from shequn.members.selectors import get_member_for_account, get_visitor_membership
-from shequn.members.services import end_membership
 from shequn.organizations.models import Community
 from shequn.organizations.selectors import get_public_community
 from shequn.portal.entry import EntryState, get_entry, reverse_or
@@ -280,46 +277,6 @@ def join(request: HttpRequest, org_slug: str, slug: str) -> HttpResponse:
         return _waitlisted(request, community)
     messages.success(request, _("Welcome to %(name)s!") % {"name": community.name})
     return redirect(_page_url(community))
-
-
-def _leave_confirmation(
-    request: HttpRequest, community: Community, membership: Membership | None
-) -> HttpResponse:
-    """GET of leave: ask first, on a page of its own (works without JavaScript, in WeChat too)."""
-    if membership is None or membership.status != MembershipStatus.ACTIVE:
-        messages.error(request, _("You are not a member of this community."))
-        return redirect(_page_url(community))
-    next_url = request.GET.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-        next_url = _page_url(community)
-    context = {"community": community, "next": next_url}
-    return render(request, "portal/leave_confirm.html", context)
-
-
-@require_http_methods(["GET", "POST"])
-def leave(request: HttpRequest, org_slug: str, slug: str) -> HttpResponse:
-    community = get_public_community(org_slug=org_slug, slug=slug)
-    member = _signed_in_member(request, community)
-    if isinstance(member, HttpResponse):
-        return member
-    membership = get_visitor_membership(member=member, community=community)
-    if request.method == "GET":
-        return _leave_confirmation(request, community, membership)
-    left = False
-    if membership is not None:
-        try:
-            end_membership(actor=None, membership=membership, status=MembershipStatus.LEFT)
-            left = True
-        except ValidationError:  # already ended, also by a concurrent leave that won the race
-            left = False
-    if left:
-        messages.success(request, _("You have left %(name)s.") % {"name": community.name})
-    else:
-        messages.error(request, _("You are not a member of this community."))
-    next_url = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
-        return redirect(next_url)
-    return redirect("portal:my")
 
 
 @require_GET

@@ -175,11 +175,12 @@ def test_inviters_and_invitees(client_as, org_admin, scope_of, community, member
     _joined(member_link, 3)
     _joined(op_link, 1)
     client = client_as("chapter_head")
-    rows = client.get(reverse("invitations:inviters")).context["rows"]
-    assert [(r.kind, r.id, r.invitees, r.still_in) for r in rows] == [
+    page = client.get(reverse("invitations:inviters")).context["page"]
+    assert [(r.kind, r.id, r.invitees, r.still_in) for r in page] == [
         ("member", member.pk, 3, 3),
         ("operator", org_admin.pk, 1, 1),
     ]
+    assert (page.number, page.paginator.num_pages, page.has_next()) == (1, 1, False)
     response = client.get(reverse("invitations:member_invitees", kwargs={"member_id": member.pk}))
     assert len(response.context["page"].object_list) == 3
     response = client.get(
@@ -227,3 +228,21 @@ def test_inviter_pages_do_not_grow(client_as, community, member, django_assert_n
         with django_assert_num_queries(count):
             response = client.get(url)
         assert response.status_code == 200
+
+
+def test_inviters_page_by_page(client_as, community, monkeypatch) -> None:
+    from shequn.invitations import views
+
+    monkeypatch.setattr(views, "PER_PAGE", 2)
+    links = [InviteLinkFactory(community=community, purpose=f"poster {i}") for i in range(3)]
+    for n, link in enumerate(links, start=1):
+        link.inviter_member = MemberFactory(organization=community.organization)
+        link.save(update_fields=["inviter_member"])
+        _joined(link, n)
+    client = client_as("org_admin")
+    first = client.get(reverse("invitations:inviters")).context["page"]
+    assert [r.invitees for r in first] == [3, 2]
+    assert (first.paginator.num_pages, first.has_next()) == (2, True)
+    second = client.get(reverse("invitations:inviters"), {"page": 2}).context["page"]
+    assert [r.invitees for r in second] == [1]
+    assert second.has_next() is False
