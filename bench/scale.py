@@ -943,14 +943,22 @@ class World:
 
 # (floor, one per N members) at every size: invite links (most of them members' own links),
 # applications to the private 铁粉群, orders of the paid 交付群, the waitlist of a full
-# community, leave requests (of the big community) and blacklist entries.
-INVITE_LINKS = (20, 400)
+# community, leave requests (of the big community first) and blacklist entries. The floors
+# give the demo's lists what the pages measure at 100,000 (25 rows a page, a full page 3), so
+# a ratio compares the same page, not an emptier one.
+INVITE_LINKS = (60, 400)
 INVITED_SHARE = 0.30  # of the grown memberships: joined through an invite link
-APPLICATIONS = (150, 20)  # floors: the demo's console lists have a full page 3 (25 a page)
+INVITED_FLOOR = 40  # at least: the demo's own memberships, one per member link
+APPLICATIONS = (150, 20)
 ORDERS = (130, 20)
-WAITLIST = (30, 400)
-LEAVE_REQUESTS = (40, 100)
-BLACKLIST = (20, 400)
+PENDING_ORDERS = 60  # the first orders of the plan: pending (a full page 2 of ?status=pending)
+FLAGGED_ORDERS = 40  # then cancelled, each with a flagged notification
+WAITLIST = (90, 400)
+OFFERED = 30  # of the waitlist: offered a seat (the first in line)
+LEAVE_REQUESTS = (160, 100)
+LEAVE_FLOORS = (("pending", 80), ("done", 80))  # the first requests, then LEAVE_PLAN
+BLACKLIST = (20, 400)  # members blacklisted (and removed)
+BLACKLIST_ENTRIES = (80, 400)  # entries: the members', the rest by phone alone
 FANS_SLUG = "core-fans"  # private: the applications
 OTHER_PRIVATE_SLUG = "beijing-club"  # private: the demo member's own pending application
 PAID_SLUG = "annual-course-2026"  # paid: the orders
@@ -1051,7 +1059,7 @@ class JoiningWorld:
             self._orders(pool, ORDERS[0] + total // ORDERS[1])
             self._waitlist(pool, WAITLIST[0] + total // WAITLIST[1])
             self._leave_requests(leaving)
-            self._blacklist(blocked, BLACKLIST[0] + total // BLACKLIST[1])
+            self._blacklist(blocked, BLACKLIST_ENTRIES[0] + total // BLACKLIST_ENTRIES[1])
 
     def after_recount(self) -> None:
         """Make the waitlist's community full (capacity = its members, counted now)."""
@@ -1118,17 +1126,28 @@ class JoiningWorld:
         self.reserved.update(pk for pk, _key in picked)
         return picked
 
-    def _leavers(self, pool: list[tuple[int, str]], n: int) -> list[tuple[int, int]]:
-        """(member, membership) of `n` active members of the big community."""
+    def _leavers(self, pool: list[tuple[int, str]], n: int) -> list[tuple[int, int, int]]:
+        """(member, membership, community) of `n` active members: of the big community first,
+        then (the demo's big community has ~80 members) of the other open communities."""
         from shequn.members.models import Membership
 
-        active = dict(
-            Membership.objects.filter(community=self.world.big, status="active").values_list(
-                "member_id", "pk"
-            )
+        skip = [self.communities[slug].pk for slug in (FULL_SLUG, PAID_SLUG, FANS_SLUG)]
+        active: dict[int, tuple[int, int]] = {}
+        rows = (
+            Membership.objects.filter(status="active")
+            .filter(community__organization=self.org)
+            .exclude(community_id__in=skip)
+            .values_list("member_id", "pk", "community_id")
         )
-        picked = self._reserve(self._take(pool, n, lambda pk: pk in active))
-        return [(pk, active[pk]) for pk, _key in picked]
+        big = self.world.big.pk
+        for member_id, pk, community_id in rows:
+            if member_id not in active or community_id == big:
+                active[member_id] = (pk, community_id)
+        in_big = self._take(pool, n, lambda pk: pk in active and active[pk][1] == big)
+        picked = self._reserve(in_big)
+        if len(picked) < n:
+            picked += self._reserve(self._take(pool, n - len(picked), lambda pk: pk in active))
+        return [(pk, *active[pk]) for pk, _key in picked]
 
     def _unblocked(self) -> Callable[[int], bool]:
         from shequn.joining.models import BlacklistEntry
@@ -1155,6 +1174,47 @@ class JoiningWorld:
         from shequn.invitations.services import CODE_ALPHABET
 
         return "".join(self.rng.choice(CODE_ALPHABET) for _ in range(INVITE_CODE_LENGTH))
+
+    def _demo_invited(self, personal: list[Any], operator_link: Any) -> list[Any]:
+        """Below INVITED_FLOOR grown joins (the demo alone), the big community's memberships no
+        link brought yet, one per member link in turn (the inviter joined first, else the
+        operator's link): so "who brought whom" has a full first page at every size."""
+        from shequn.invitations.models import InviteJoin
+        from shequn.members.models import Membership
+
+        want = INVITED_FLOOR - int(len(self.world.grown) * INVITED_SHARE)
+        if want <= 0:
+            return []
+        big = self.world.big
+        taken = set(
+            InviteJoin.objects.filter(community=big).values_list("membership_id", flat=True)
+        )
+        inviters = {link.inviter_member_id for link in personal}
+        rows = (
+            Membership.objects.filter(community=big, status="active")
+            .exclude(pk__in=taken)
+            .exclude(member_id__in=inviters)
+            .order_by("-joined_at", "pk")
+            .values_list("pk", "member_id", "joined_at")[:want]
+        )
+        joins = []
+        for i, (membership_id, member_id, at) in enumerate(rows):
+            link = personal[i % len(personal)] if personal else operator_link
+            if link.created_at >= at:
+                link = operator_link
+            joins.append(
+                InviteJoin(
+                    organization=self.org,
+                    community=big,
+                    link=link,
+                    membership_id=membership_id,
+                    member_id=member_id,
+                    inviter_member_id=link.inviter_member_id,
+                    inviter_operator_id=link.inviter_operator_id,
+                    joined_at=at,
+                )
+            )
+        return joins
 
     def _invitations(self, n_links: int) -> None:
 
@@ -1236,6 +1296,7 @@ class JoiningWorld:
             cumulative.append(running)
         operator_link = links[len(inviters)]
         joins = []
+        joins += self._demo_invited(links[: len(inviters)], operator_link)
         for membership_id, member_id, at in world.grown:
             if rng.random() >= INVITED_SHARE:
                 continue
@@ -1413,6 +1474,8 @@ class JoiningWorld:
         )
         people = self._take(pool, n, lambda pk: pk not in taken)
         statuses = _plan(rng, ORDER_PLAN, len(people))
+        floors = ["pending"] * PENDING_ORDERS + ["cancelled"] * FLAGGED_ORDERS
+        statuses[: len(floors)] = floors[: len(statuses)]
         if self.member is not None and self.member.pk not in taken:
             people.append((self.member.pk, self.member.sort_key))
             statuses.append("expired")  # the demo member's own order: lapsed, can pay anew
@@ -1499,9 +1562,10 @@ class JoiningWorld:
             batch_size=1000,
         )
         notifications = []
-        for o in orders:
+        for i, o in enumerate(orders):
             wechat = o.provider == PaymentProvider.WECHAT_PAY
-            flagged = o.status == "cancelled" and rng.random() < 0.3
+            floor = PENDING_ORDERS <= i < PENDING_ORDERS + FLAGGED_ORDERS
+            flagged = o.status == "cancelled" and (floor or rng.random() < 0.3)
             if not ((o.paid_at is not None and wechat) or flagged):
                 continue
             transaction_id = o.provider_reference or f"4200{rng.getrandbits(60):018d}"[:28]
@@ -1537,6 +1601,7 @@ class JoiningWorld:
         )
         people = [pk for pk, _key in self._take(pool, n, lambda pk: pk not in taken)]
         statuses = _plan(rng, WAITLIST_PLAN, len(people))
+        statuses[:OFFERED] = ["offered"] * len(statuses[:OFFERED])
         if self.member is not None and self.member.pk not in taken:
             people.append(self.member.pk)
             statuses.append("waiting")  # the demo member: last in the queue
@@ -1565,22 +1630,28 @@ class JoiningWorld:
         self._backdate(WaitlistEntry, entries)
         log(f"issue 7: {len(entries)} waitlist entries")
 
-    def _leave_requests(self, leaving: list[tuple[int, int]]) -> None:
+    def _leave_requests(self, leaving: list[tuple[int, int, int]]) -> None:
         from shequn.joining.models import JoinPolicy, LeaveRequest
         from shequn.members.models import Membership
 
-        rng, big = self.rng, self.world.big
-        JoinPolicy.objects.update_or_create(community=big, defaults={"leave_review": True})
+        rng = self.rng
+        for community_id in sorted({c for _m, _ms, c in leaving}):
+            JoinPolicy.objects.update_or_create(
+                community_id=community_id, defaults={"leave_review": True}
+            )
         requests, left = [], []
         plan = _plan(rng, LEAVE_PLAN, len(leaving))
-        for (member_id, membership_id), status in zip(leaving, plan, strict=True):
+        floors = [status for status, count in LEAVE_FLOORS for _ in range(count)]
+        plan[: len(floors)] = floors[: len(plan)]
+        rng.shuffle(plan)
+        for (member_id, membership_id, community_id), status in zip(leaving, plan, strict=True):
             at = self.now - timedelta(days=rng.uniform(0.1, 60))
             decided_at = at + timedelta(hours=rng.uniform(1, 48)) if status == "done" else None
             reason = rng.choice(LEAVE_REASONS)
             requests.append(
                 LeaveRequest(
                     organization=self.org,
-                    community=big,
+                    community_id=community_id,
                     member_id=member_id,
                     membership_id=membership_id,
                     reason=reason,
@@ -1612,7 +1683,7 @@ class JoiningWorld:
         from shequn.members.models import Identity, Member, Membership
 
         rng, admin = self.rng, self.world.admin.user
-        people = [pk for pk, _key in blocked[: n * 85 // 100]]
+        people = [pk for pk, _key in blocked[: n * 85 // 100]]  # the rest: by phone alone
         members = Member.objects.in_bulk(people)
         identities: dict[int, list[tuple[str, str]]] = {}
         for member_id, channel, external_id in Identity.objects.filter(
@@ -1622,7 +1693,7 @@ class JoiningWorld:
         entries = []
         for i in range(n):
             at = self.now - timedelta(days=rng.uniform(0.1, 365))
-            lifted = i % 10 == 3
+            lifted = i % 3 == 1  # a full page of lifted entries in the demo too
             member = members[people[i]] if i < len(people) else None
             keys = identities.get(member.pk, []) if member else []
             entries.append(

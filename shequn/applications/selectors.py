@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 
 from shequn.accounts.selectors import OperatorScope
 from shequn.applications.models import (
-    OPEN_APPLICATION_STATUSES,
     Application,
     ApplicationDecision,
     ApplicationForm,
@@ -150,7 +149,7 @@ def list_applications(
     if status:
         qs = qs.filter(status=status)
     elif open_only:
-        qs = qs.filter(status__in=OPEN_APPLICATION_STATUSES)
+        qs = qs.filter(is_open=True)
     if waiting_days:
         cutoff = (now or timezone.now()) - timedelta(days=min(waiting_days, MAX_WAITING_DAYS))
         qs = qs.filter(submitted_at__lte=cutoff)
@@ -190,7 +189,7 @@ def count_pending(community: Community) -> int:
     """Open applications of one community, counted up to PENDING_COUNT_CAP + 1 (a panel shows
     "more than 200"; the open-queue index gives them without reading the decided ones)."""
     return len(
-        Application.objects.filter(community_id=community.pk, status__in=OPEN_APPLICATION_STATUSES)
+        Application.objects.filter(community_id=community.pk, is_open=True)
         .order_by()
         .values_list("pk", flat=True)[: PENDING_COUNT_CAP + 1]
     )
