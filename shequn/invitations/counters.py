@@ -64,8 +64,8 @@ def recount_organization_links(organization_id: int | None = None) -> int:
 
 
 def _recount(links: Sequence[InviteLink]) -> int:
-    counts: dict[int, dict[str, Any]] = {
-        row["link_id"]: row
+    counts: dict[int, tuple[int, int, Any]] = {
+        row["link_id"]: (row["n"], row["still"], row["last"])
         for row in InviteJoin.objects.filter(link_id__in=[link.pk for link in links])
         .order_by()
         .values("link_id")
@@ -73,8 +73,7 @@ def _recount(links: Sequence[InviteLink]) -> int:
     }
     wrong: list[InviteLink] = []
     for link in links:
-        row = counts.get(link.pk, {})
-        values = (row.get("n", 0), row.get("still", 0), row.get("last"))
+        values = counts.get(link.pk, (0, 0, None))
         if values != (link.use_count, link.still_in_count, link.last_joined_at):
             link.use_count, link.still_in_count, link.last_joined_at = values
             wrong.append(link)

@@ -25,8 +25,8 @@ def recount_prices(organization_id: int | None = None) -> int:
     wrong: list[CommunityPrice] = []
     with transaction.atomic():
         rows = list(prices.only("pk", "community_id", "paid_join_count", "paid_total_fen"))
-        counts = {
-            row["community_id"]: row
+        counts: dict[int, tuple[int, int]] = {
+            row["community_id"]: (row["joins"], int(row["total"] or 0))
             for row in Order.objects.filter(community_id__in=[p.community_id for p in rows])
             .order_by()
             .values("community_id")
@@ -36,8 +36,7 @@ def recount_prices(organization_id: int | None = None) -> int:
             )
         }
         for price in rows:
-            row = counts.get(price.community_id, {})
-            values = (row.get("joins", 0), int(row.get("total") or 0))
+            values = counts.get(price.community_id, (0, 0))
             if values != (price.paid_join_count, price.paid_total_fen):
                 price.paid_join_count, price.paid_total_fen = values
                 wrong.append(price)
