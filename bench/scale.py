@@ -1049,12 +1049,12 @@ class JoiningWorld:
         with transaction.atomic():
             self._invitations(INVITE_LINKS[0] + total // INVITE_LINKS[1])
             pool = self._pool()
-            # Who leaves and who is blacklisted first (nobody else's rows); the applicants,
-            # payers and waiting people may overlap, as they do.
-            leaving = self._leavers(pool, LEAVE_REQUESTS[0] + total // LEAVE_REQUESTS[1])
+            # Who is blacklisted first (nobody else's rows); the leavers, applicants, payers
+            # and waiting people may overlap, as they do.
             blocked = self._reserve(
                 self._take(pool, BLACKLIST[0] + total // BLACKLIST[1], self._unblocked())
             )
+            leaving = self._leavers(pool, LEAVE_REQUESTS[0] + total // LEAVE_REQUESTS[1])
             self._applications(pool, APPLICATIONS[0] + total // APPLICATIONS[1])
             self._orders(pool, ORDERS[0] + total // ORDERS[1])
             self._waitlist(pool, WAITLIST[0] + total // WAITLIST[1])
@@ -1143,10 +1143,13 @@ class JoiningWorld:
         for member_id, pk, community_id in rows:
             if member_id not in active or community_id == big:
                 active[member_id] = (pk, community_id)
-        in_big = self._take(pool, n, lambda pk: pk in active and active[pk][1] == big)
-        picked = self._reserve(in_big)
+        # Not reserved: a leaver of one community may apply to, pay for or wait for another.
+        picked = self._take(pool, n, lambda pk: pk in active and active[pk][1] == big)
         if len(picked) < n:
-            picked += self._reserve(self._take(pool, n - len(picked), lambda pk: pk in active))
+            chosen = {pk for pk, _key in picked}
+            picked += self._take(
+                pool, n - len(picked), lambda pk: pk in active and pk not in chosen
+            )
         return [(pk, *active[pk]) for pk, _key in picked]
 
     def _unblocked(self) -> Callable[[int], bool]:
@@ -1177,8 +1180,8 @@ class JoiningWorld:
 
     def _demo_invited(self, personal: list[Any], operator_link: Any) -> list[Any]:
         """Below INVITED_FLOOR grown joins (the demo alone), the big community's memberships no
-        link brought yet, one per member link in turn (the inviter joined first, else the
-        operator's link): so "who brought whom" has a full first page at every size."""
+        link brought yet, one per member link in turn: so "who brought whom" has a full first
+        page at every size."""
         from shequn.invitations.models import InviteJoin
         from shequn.members.models import Membership
 
@@ -1200,8 +1203,6 @@ class JoiningWorld:
         joins = []
         for i, (membership_id, member_id, at) in enumerate(rows):
             link = personal[i % len(personal)] if personal else operator_link
-            if link.created_at >= at:
-                link = operator_link
             joins.append(
                 InviteJoin(
                     organization=self.org,
