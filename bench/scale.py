@@ -950,7 +950,7 @@ INVITE_LINKS = (60, 400)
 INVITED_SHARE = 0.30  # of the grown memberships: joined through an invite link
 INVITED_FLOOR = 40  # at least: the demo's own memberships, one per member link
 APPLICATIONS = (150, 20)
-ORDERS = (130, 20)
+ORDERS = (200, 20)  # floors: pending and flagged below, ~100 by the plan (paid: notifications)
 PENDING_ORDERS = 60  # the first orders of the plan: pending (a full page 2 of ?status=pending)
 FLAGGED_ORDERS = 40  # then cancelled, each with a flagged notification
 WAITLIST = (90, 400)
@@ -1178,6 +1178,20 @@ class JoiningWorld:
 
         return "".join(self.rng.choice(CODE_ALPHABET) for _ in range(INVITE_CODE_LENGTH))
 
+    def _join_row(self, link: Any, membership_id: int, member_id: int, at: Any) -> Any:
+        from shequn.invitations.models import InviteJoin
+
+        return InviteJoin(
+            organization=self.org,
+            community=self.world.big,
+            link=link,
+            membership_id=membership_id,
+            member_id=member_id,
+            inviter_member_id=link.inviter_member_id,
+            inviter_operator_id=link.inviter_operator_id,
+            joined_at=at,
+        )
+
     def _demo_invited(self, personal: list[Any], operator_link: Any) -> list[Any]:
         """Below INVITED_FLOOR grown joins (the demo alone), the big community's memberships no
         link brought yet, one per member link in turn: so "who brought whom" has a full first
@@ -1203,18 +1217,7 @@ class JoiningWorld:
         joins = []
         for i, (membership_id, member_id, at) in enumerate(rows):
             link = personal[i % len(personal)] if personal else operator_link
-            joins.append(
-                InviteJoin(
-                    organization=self.org,
-                    community=big,
-                    link=link,
-                    membership_id=membership_id,
-                    member_id=member_id,
-                    inviter_member_id=link.inviter_member_id,
-                    inviter_operator_id=link.inviter_operator_id,
-                    joined_at=at,
-                )
-            )
+            joins.append(self._join_row(link, membership_id, member_id, at))
         return joins
 
     def _invitations(self, n_links: int) -> None:
@@ -1306,18 +1309,7 @@ class JoiningWorld:
             came_later = index in joined_at and joined_at[index] >= at
             if came_later or link.inviter_member_id == member_id:
                 link = operator_link  # the inviter came later: the operator brought them
-            joins.append(
-                InviteJoin(
-                    organization=self.org,
-                    community=big,
-                    link=link,
-                    membership_id=membership_id,
-                    member_id=member_id,
-                    inviter_member_id=link.inviter_member_id,
-                    inviter_operator_id=link.inviter_operator_id,
-                    joined_at=at,
-                )
-            )
+            joins.append(self._join_row(link, membership_id, member_id, at))
         InviteJoin.objects.bulk_create(joins, batch_size=5000)
         invited = [j.membership_id for j in joins]
         for start in range(0, len(invited), 5000):

@@ -60,6 +60,16 @@ class OperatorScope:
             return org & Q(**{f"{prefix}chapter_id__in": self.chapter_ids})
         return org & Q(**{f"{prefix}id__in": self.community_ids})
 
+    def row_filter(self) -> Q:
+        """A filter on a row that carries its own `organization_id` and `community_id` (invite
+        links and joins, orders, leave requests): the organisation on the row's own column, so
+        an index that starts with it gives a list's order without a join; scoped roles add
+        their communities."""
+        org = Q(organization_id=self.organization.pk)
+        if self.is_org_admin:
+            return org
+        return org & Q(community_id__in=self._scope_community_ids())
+
     def member_filter(self) -> Q:
         """A filter on Member: in the organisation and, for scoped roles, linked to the scope."""
         from shequn.members.models import Membership

@@ -86,7 +86,7 @@ def list_invite_links(
 ) -> QuerySet[InviteLink]:
     """Links into the actor's communities, newest first (with their kept counters:
     `use_count`, `still_in_count`, `last_joined_at`)."""
-    qs = InviteLink.objects.filter(_scope(actor)).select_related(
+    qs = InviteLink.objects.filter(actor.row_filter()).select_related(
         "community__organization", "inviter_member", "inviter_operator__user"
     )
     if community_id is not None:
@@ -120,18 +120,8 @@ def find_invite_link(code: str) -> InviteLink | None:
     )
 
 
-def _scope(actor: OperatorScope) -> Q:
-    """The actor's communities, on a row that carries its own `organization_id` (links and
-    joins): the organisation filters on the row's column, so an index that starts with it
-    also gives the list's order; scoped roles add their chapters or communities."""
-    scope = Q(organization_id=actor.organization.pk)
-    if actor.is_org_admin:
-        return scope
-    return scope & Q(community_id__in=actor._scope_community_ids())
-
-
 def _joins_in_scope(actor: OperatorScope) -> QuerySet[InviteJoin]:
-    return InviteJoin.objects.filter(_scope(actor))
+    return InviteJoin.objects.filter(actor.row_filter())
 
 
 def list_link_joins(*, actor: OperatorScope, link: InviteLink) -> QuerySet[InviteJoin]:
@@ -164,7 +154,7 @@ def list_inviters(
     still in, most invitees first (at most `limit` inviters). It groups the inviters' links
     and their kept counters (hundreds of links, not their thousands of joins), then reads the
     names of each kind."""
-    links = InviteLink.objects.filter(_scope(actor), use_count__gt=0)
+    links = InviteLink.objects.filter(actor.row_filter(), use_count__gt=0)
     if community_id is not None:
         links = links.filter(community_id=community_id)
     rows: list[tuple[str, int, int, int, datetime | None]] = []

@@ -78,20 +78,11 @@ def count_waiting(community: Community) -> int:
     )
 
 
-def _scope(actor: OperatorScope) -> Q:
-    """The actor's leave requests on the row's own columns (the organisation first, so the
-    indexes that start with it give the list's order; scoped roles add their communities)."""
-    scope = Q(organization_id=actor.organization.pk)
-    if actor.is_org_admin:
-        return scope
-    return scope & Q(community_id__in=actor._scope_community_ids())
-
-
 def list_leave_requests(
     *, actor: OperatorScope, community_id: int | None = None, status: str = ""
 ) -> QuerySet[LeaveRequest]:
     """Leave requests in the actor's scope, newest first; pending ones by default."""
-    requests = LeaveRequest.objects.filter(_scope(actor)).select_related("member", "community")
+    requests = LeaveRequest.objects.filter(actor.row_filter()).select_related("member", "community")
     if community_id is not None:
         requests = requests.filter(community_id=community_id)
     return requests.filter(status=status or LeaveRequestStatus.PENDING).order_by(
@@ -101,7 +92,7 @@ def list_leave_requests(
 
 def get_leave_request_for_user(*, actor: OperatorScope, leave_id: int) -> LeaveRequest:
     found = (
-        LeaveRequest.objects.filter(_scope(actor), pk=leave_id)
+        LeaveRequest.objects.filter(actor.row_filter(), pk=leave_id)
         .select_related("member", "community", "membership")
         .first()
     )

@@ -166,15 +166,6 @@ def can_manage_payments(actor: OperatorScope, community: Community) -> bool:
     return actor.can_manage_chapter(community.chapter_id)
 
 
-def _order_scope(actor: OperatorScope) -> Q:
-    """The actor's orders on the order's own columns: the organisation (so the indexes that
-    start with it give the list's order), and the scoped roles' communities."""
-    scope = Q(organization_id=actor.organization.pk)
-    if actor.is_org_admin:
-        return scope
-    return scope & Q(community_id__in=actor._scope_community_ids())
-
-
 def list_orders(
     *,
     actor: OperatorScope,
@@ -183,7 +174,7 @@ def list_orders(
     provider: str = "",
     member_id: int | None = None,
 ) -> QuerySet[Order]:
-    orders = Order.objects.filter(_order_scope(actor))
+    orders = Order.objects.filter(actor.row_filter())
     if community_id is not None:
         orders = orders.filter(community_id=community_id)
     if status:
@@ -229,7 +220,7 @@ def sum_paid(
 
 def get_order_for_user(*, actor: OperatorScope, order_id: int) -> Order:
     order = (
-        Order.objects.filter(_order_scope(actor), pk=order_id)
+        Order.objects.filter(actor.row_filter(), pk=order_id)
         .select_related("community__organization", "member", "marked_by", "invite_link")
         .first()
     )
