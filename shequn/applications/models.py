@@ -84,13 +84,15 @@ class Application(TimeStampedModel):
         choices=ApplicationStatus.choices,
         default=ApplicationStatus.PENDING,
     )
-    # Pending or interview (OPEN_APPLICATION_STATUSES): kept by the database from `status`.
+    # 1 while pending or interview (OPEN_APPLICATION_STATUSES), else 0: kept by the database
+    # from `status`. An integer, not a boolean: Django renders `flag=True` as the bare column,
+    # which SQLite does not use as an index key, and the queue's index needs `is_open = 1`.
     is_open = models.GeneratedField(
         expression=models.Case(
-            models.When(status__in=["pending", "interview"], then=models.Value(True)),
-            default=models.Value(False),
+            models.When(status__in=["pending", "interview"], then=models.Value(1)),
+            default=models.Value(0),
         ),
-        output_field=models.BooleanField(),
+        output_field=models.PositiveSmallIntegerField(),
         db_persist=True,
         verbose_name=_("open"),
     )

@@ -149,7 +149,7 @@ def list_applications(
     if status:
         qs = qs.filter(status=status)
     elif open_only:
-        qs = qs.filter(is_open=True)
+        qs = qs.filter(is_open=1)
     if waiting_days:
         cutoff = (now or timezone.now()) - timedelta(days=min(waiting_days, MAX_WAITING_DAYS))
         qs = qs.filter(submitted_at__lte=cutoff)
@@ -189,7 +189,7 @@ def count_pending(community: Community) -> int:
     """Open applications of one community, counted up to PENDING_COUNT_CAP + 1 (a panel shows
     "more than 200"; the open-queue index gives them without reading the decided ones)."""
     return len(
-        Application.objects.filter(community_id=community.pk, is_open=True)
+        Application.objects.filter(community_id=community.pk, is_open=1)
         .order_by()
         .values_list("pk", flat=True)[: PENDING_COUNT_CAP + 1]
     )
