@@ -948,7 +948,9 @@ class World:
 # a ratio compares the same page, not an emptier one.
 INVITE_LINKS = (60, 400)
 INVITED_SHARE = 0.30  # of the grown memberships: joined through an invite link
-INVITED_FLOOR = 40  # at least: the demo's own memberships, one per member link
+INVITED_FLOOR = 170  # at least (the demo alone): demo members joining the big community
+PAGE_ROWS = 25  # a console list's page
+INVITED_QUOTAS = (80, 30, 30)  # of those, through the first links (then one per link)
 APPLICATIONS = (150, 20)
 ORDERS = (200, 20)  # floors: pending and flagged below, ~100 by the plan (paid: notifications)
 PENDING_ORDERS = 60  # the first orders of the plan: pending (a full page 2 of ?status=pending)
@@ -1193,31 +1195,47 @@ class JoiningWorld:
         )
 
     def _demo_invited(self, personal: list[Any], operator_link: Any) -> list[Any]:
-        """Below INVITED_FLOOR grown joins (the demo alone), the big community's memberships no
-        link brought yet, one per member link in turn: so "who brought whom" has a full first
-        page at every size."""
-        from shequn.invitations.models import InviteJoin
-        from shequn.members.models import Membership
+        """Below INVITED_FLOOR grown joins (the demo alone): demo members not yet in the big
+        community join it through the member links (Membership and InviteJoin rows, as
+        `admit_member` writes them) — INVITED_QUOTAS to the first links (the demo member's
+        own link first: the busiest, as at every size), then one per link in turn — so the
+        link and invitee pages have full pages, and "who brought whom" a full first page."""
+        from shequn.members.models import Member, Membership, MembershipRole, MembershipSource
 
         want = INVITED_FLOOR - int(len(self.world.grown) * INVITED_SHARE)
-        if want <= 0:
+        if want <= 0 or not personal:
             return []
-        big = self.world.big
-        taken = set(
-            InviteJoin.objects.filter(community=big).values_list("membership_id", flat=True)
+        rng, big = self.rng, self.world.big
+        skip = set(Membership.objects.filter(community=big).values_list("member_id", flat=True))
+        skip |= {self.world.probe.pk if self.world.probe else 0, *self.world.originals}
+        if self.member is not None:
+            skip.add(self.member.pk)
+        people = list(
+            Member.objects.filter(organization=self.org, merged_into__isnull=True)
+            .exclude(pk__in=skip)
+            .order_by("pk")
+            .values_list("pk", "sort_key")[:want]
         )
-        inviters = {link.inviter_member_id for link in personal}
-        rows = (
-            Membership.objects.filter(community=big, status="active")
-            .exclude(pk__in=taken)
-            .exclude(member_id__in=inviters)
-            .order_by("-joined_at", "pk")
-            .values_list("pk", "member_id", "joined_at")[:want]
+        memberships = Membership.objects.bulk_create(
+            [
+                Membership(
+                    member_id=pk,
+                    community=big,
+                    role=MembershipRole.MEMBER,
+                    source=MembershipSource.INVITE,
+                    joined_at=self.now - timedelta(days=rng.uniform(1, 90)),
+                    member_sort_key=key,
+                )
+                for pk, key in people
+            ],
+            batch_size=1000,
         )
+        quotas = [i for i, n in enumerate(INVITED_QUOTAS) for _ in range(n)]
         joins = []
-        for i, (membership_id, member_id, at) in enumerate(rows):
-            link = personal[i % len(personal)] if personal else operator_link
-            joins.append(self._join_row(link, membership_id, member_id, at))
+        for i, ms in enumerate(memberships):
+            index = quotas[i] if i < len(quotas) else i % len(personal)
+            link = personal[index % len(personal)]
+            joins.append(self._join_row(link, ms.pk, ms.member_id, ms.joined_at))
         return joins
 
     def _invitations(self, n_links: int) -> None:
@@ -1764,8 +1782,12 @@ class JoiningWorld:
         links = InviteLink.objects.filter(community=big)  # the head sees them too
         busiest_link = links.order_by("-use_count", "pk").first()
         assert busiest_link is not None
+        # "Typical": the median of those with a full page of joins (25), at every size, so
+        # both sizes render the same page.
         used = list(
-            links.filter(use_count__gt=0).order_by("use_count", "pk").values_list("pk", flat=True)
+            links.filter(use_count__gte=PAGE_ROWS)
+            .order_by("use_count", "pk")
+            .values_list("pk", flat=True)
         )
         typical_link = used[len(used) // 2] if used else busiest_link.pk
         inviters = list(
@@ -1776,7 +1798,8 @@ class JoiningWorld:
             .values_list("inviter_member_id", "n")
         )
         busiest_inviter, most = inviters[0]
-        typical_inviter, some = inviters[len(inviters) // 2]
+        full = [row for row in inviters if row[1] >= PAGE_ROWS] or inviters
+        typical_inviter, some = full[len(full) // 2]
         log(
             f"issue 7: busiest link {busiest_link.pk} ({busiest_link.use_count} joins), busiest "
             f"inviter {busiest_inviter} ({most}), typical {typical_inviter} ({some})"

@@ -122,6 +122,9 @@ def may_review_any(actor: OperatorScope) -> bool:
 
 
 PENDING_COUNT_CAP = 200
+# A search matching more members than this walks the queue in its order with the match as a
+# subquery (the applicants are a small part of the members: most listed ids would find nothing).
+MAX_LISTED = 200
 
 # The review queue ----------------------------------------------------------------------------
 
@@ -157,7 +160,7 @@ def list_applications(
         qs = qs.filter(member_id=member_id)
     if q:
         # The members' search index (name, phone, email), as the member list searches.
-        match = member_match(q[:SEARCH_MAX_LENGTH], field="member_id")
+        match = member_match(q[:SEARCH_MAX_LENGTH], field="member_id", max_listed=MAX_LISTED)
         qs = qs.filter(match.q)
         if match.listed:
             return qs.order_by(*unindexed_ordering(["submitted_at", "id"]))

@@ -76,18 +76,20 @@ def unindexed_ordering(fields: Sequence[str]) -> list[OrderBy]:
     return ordering
 
 
-def member_match(q: str, *, field: str = "pk") -> IdFilter:
+def member_match(q: str, *, field: str = "pk", max_listed: int = MAX_LISTED_MATCHES) -> IdFilter:
     """A filter for members whose name, phone or email contains `q` (case-insensitive).
 
     `field` names the member id in the filtered model: `"pk"` on Member, `"member_id"` on
-    Membership. The matching ids are read from the index first (at most MAX_LISTED_MATCHES + 1):
+    Membership. The matching ids are read from the index first (at most `max_listed` + 1):
     when they are few, the list is filtered by that literal id list, so the database looks up
     those rows instead of walking the whole organisation in sort order to find them; when they
-    are many, the filter stays a subquery and the sorted walk meets matches at once.
+    are many, the filter stays a subquery and the sorted walk meets matches at once. A list of
+    far fewer rows than members (applications) passes a lower `max_listed`: a few thousand ids
+    are a few thousand index probes there, most of them finding nothing.
     """
     matching = _matching_ids(q)
-    ids = matching(MAX_LISTED_MATCHES + 1)
-    if len(ids) <= MAX_LISTED_MATCHES:
+    ids = matching(max_listed + 1)
+    if len(ids) <= max_listed:
         return IdFilter(Q(**{f"{field}__in": ids}), listed=True)
     return IdFilter(_match_subquery(q, field), listed=False)
 

@@ -5,27 +5,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('applications', '0002_application_language_decision_emailed'),
-        ('invitations', '0003_link_counters'),
-        ('members', '0016_membership_sources'),
-        ('organizations', '0005_organization_time_zone_auto_merge'),
+        ("applications", "0002_application_language_decision_emailed"),
+        ("invitations", "0003_link_counters"),
+        ("members", "0016_membership_sources"),
+        ("organizations", "0005_organization_time_zone_auto_merge"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='application',
-            name='is_open',
-            field=models.GeneratedField(db_persist=True, expression=models.Case(models.When(status__in=['pending', 'interview'], then=models.Value(1)), default=models.Value(0)), output_field=models.PositiveSmallIntegerField(), verbose_name='open'),
+            model_name="application",
+            name="is_open",
+            field=models.GeneratedField(
+                db_persist=True,
+                expression=models.Case(
+                    models.When(status__in=["pending", "interview"], then=models.Value(1)),
+                    default=models.Value(0),
+                ),
+                output_field=models.PositiveSmallIntegerField(),
+                verbose_name="open",
+            ),
         ),
         migrations.AddIndex(
-            model_name='application',
-            index=models.Index(fields=['organization', 'is_open', 'submitted_at', 'id'], name='application_org_open'),
+            model_name="application",
+            index=models.Index(
+                fields=["organization", "is_open", "submitted_at", "id"],
+                name="application_org_open",
+            ),
         ),
         migrations.AddIndex(
-            model_name='application',
-            index=models.Index(fields=['community', 'is_open', 'submitted_at', 'id'], name='application_open'),
+            model_name="application",
+            index=models.Index(
+                fields=["community", "is_open", "submitted_at", "id"], name="application_open"
+            ),
         ),
     ]
