@@ -1798,8 +1798,8 @@ class JoiningWorld:
             .values_list("inviter_member_id", "n")
         )
         busiest_inviter, most = inviters[0]
-        full = [row for row in inviters if row[1] >= PAGE_ROWS] or inviters
-        typical_inviter, some = full[len(full) // 2]
+        paged = [row for row in inviters if row[1] >= PAGE_ROWS] or inviters
+        typical_inviter, some = paged[len(paged) // 2]
         log(
             f"issue 7: busiest link {busiest_link.pk} ({busiest_link.use_count} joins), busiest "
             f"inviter {busiest_inviter} ({most}), typical {typical_inviter} ({some})"
