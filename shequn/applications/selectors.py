@@ -145,7 +145,12 @@ def list_applications(
     `q`: the applicant's name, phone or email contains it (the members' search index)."""
     qs = Application.objects.filter(organization_id=actor.organization.pk)
     if not actor.is_org_admin:  # an admin reviews the whole organisation: no join needed
-        qs = qs.filter(reviewable_communities(actor, "community__"))
+        # The scope's communities as a list (a chapter's few): the planner then reads each
+        # community's open queue from its own index instead of walking the organisation's.
+        reviewed = Community.objects.filter(reviewable_communities(actor)).values_list(
+            "pk", flat=True
+        )
+        qs = qs.filter(community_id__in=list(reviewed))
     qs = qs.select_related("member", "community", "community__chapter", "decided_by")
     if community_id is not None:
         qs = qs.filter(community_id=community_id)
