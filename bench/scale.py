@@ -1772,6 +1772,7 @@ class JoiningWorld:
         from shequn.applications.models import Application
         from shequn.invitations.models import InviteJoin, InviteLink
         from shequn.joining.models import BlacklistEntry
+        from shequn.members.search import member_match
         from shequn.payments.models import Order, PaymentNotification
 
         w, url = self.world, self.url
@@ -1816,6 +1817,9 @@ class JoiningWorld:
         entry = BlacklistEntry.objects.filter(organization=org, member__isnull=False).first()
         mine = Order.objects.filter(member=self.member).order_by("-created_at").first()
         surname = w.probe.display_name[0] if w.probe else "王"
+        match = member_match(surname, field="member_id").q
+        found = Application.objects.filter(match, organization=org, is_open=1).count()
+        log(f"issue 7: queue ?q={surname}: {found} open applications of matching members")
 
         def ids(obj: Any) -> int:
             return obj.pk if obj is not None else 0

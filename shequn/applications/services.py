@@ -463,8 +463,11 @@ def request_interview(
         errors["note"] = _("Say how the interview happens (a call, a place, a link).")
     elif len(note) > NOTE_MAX_LENGTH:
         errors["note"] = _("Write at most %(max)d characters.") % {"max": NOTE_MAX_LENGTH}
+    now = now or timezone.now()
     if timezone.is_naive(at):
         errors["at"] = _("Give a time with its time zone.")
+    elif at <= now:
+        errors["at"] = _("Choose a time in the future.")
     if errors:
         raise ValidationError(errors)
     application = _lock_open(actor, application)
@@ -473,7 +476,7 @@ def request_interview(
         application=application,
         kind=DecisionKind.INTERVIEW,
         status=ApplicationStatus.INTERVIEW,
-        now=now or timezone.now(),
+        now=now,
         note=note,
         interview_at=at,
     )

@@ -437,6 +437,26 @@ def cancel_order(
 
 
 @transaction.atomic
+def resolve_order(*, actor: OperatorScope, order: Order, resolution: str) -> Order:
+    """An operator dealt with a paid order that needs one (the payer could not be admitted):
+    the flag goes, the note says what was done; audit-logged."""
+    actor.require(actor.can_manage_chapter(order.community.chapter_id))
+    resolution = resolution.strip()
+    if not resolution or len(resolution) > 2000:
+        raise ValidationError({"resolution": _("Say what was done (≤ 2000 characters).")})
+    order = (
+        Order.objects.select_for_update(of=("self",)).select_related("community").get(pk=order.pk)
+    )
+    if not order.needs_operator:
+        raise ValidationError(_("This order does not need an operator."), code="not_flagged")
+    order.needs_operator = False
+    order.note = (order.note + "\n" + _("Resolved: %(text)s") % {"text": resolution}).strip()
+    order.save(update_fields=["needs_operator", "note", "updated_at"])
+    _audit(actor, order, {"needs_operator": [True, False], "resolution": resolution})
+    return order
+
+
+@transaction.atomic
 def refund_order(*, actor: OperatorScope, order: Order, reason: str) -> Order:
     """Record a refund (paid outside: the bank or the gateway's merchant console).
 

@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("orders/<int:order_id>/mark-paid/", views.order_mark_paid, name="order_mark_paid"),
     path("orders/<int:order_id>/cancel/", views.order_cancel, name="order_cancel"),
     path("orders/<int:order_id>/refund/", views.order_refund, name="order_refund"),
+    path("orders/<int:order_id>/resolve/", views.order_resolve, name="order_resolve"),
     path("notifications/", views.notification_list, name="notification_list"),
     path(
         "notifications/<int:notification_id>/",

@@ -43,6 +43,7 @@ def _order_context(request: OperatorRequest, order_id: int) -> dict[str, object]
         "can_manage": selectors.can_manage_payments(actor, order.community),
         "paid_form": MarkPaidForm(initial={"amount_fen": order.amount_fen}),
         "refund_form": RefundForm(),
+        "resolve_form": ResolveForm(),
         "notifications": list(order.notifications.order_by("-received_at")[:20]),
     }
 
@@ -90,6 +91,27 @@ def order_cancel(request: OperatorRequest, order_id: int) -> HttpResponse:
     else:
         messages.success(request, _("The order is cancelled."))
     return redirect("payments:order_detail", order_id=order_id)
+
+
+@operator_required
+@require_POST
+def order_resolve(request: OperatorRequest, order_id: int) -> HttpResponse:
+    context = _order_context(request, order_id)
+    form = ResolveForm(request.POST)
+    context["resolve_form"] = form
+    if form.is_valid():
+        try:
+            services.resolve_order(
+                actor=request.operator_scope,
+                order=context["order"],  # type: ignore[arg-type]
+                resolution=form.cleaned_data["resolution"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The order no longer needs an operator."))
+            return redirect("payments:order_detail", order_id=order_id)
+    return render(request, "payments/order_detail.html", context, status=422)
 
 
 @operator_required

@@ -344,6 +344,21 @@ def test_reject_needs_a_reason_and_allows_reapplying(
     assert Application.objects.filter(member=member).count() == 2
 
 
+def test_interview_in_the_past_is_refused(org_admin, scope_of, member, private, app_form):
+    application = _submit(member, private).application
+    with pytest.raises(ValidationError) as exc:
+        services.request_interview(
+            actor=scope_of(org_admin),
+            application=application,
+            note="电话沟通",
+            at=timezone.now() - timedelta(minutes=1),
+        )
+    assert exc.value.message_dict == {"at": ["Choose a time in the future."]}
+    application.refresh_from_db()
+    assert (application.status, application.interview_at) == ("pending", None)
+    assert not application.decisions.exists()
+
+
 def test_interview_then_approve(org_admin, scope_of, member, private, app_form):
     actor = scope_of(org_admin)
     application = _submit(member, private).application

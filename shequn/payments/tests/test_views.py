@@ -193,6 +193,40 @@ class TestConsole:
         assert order.status == OrderStatus.PENDING
         assert MembershipTerm.objects.count() == 0
 
+    def test_resolve_an_order_that_needs_an_operator(
+        self, client_as, buyer, paid_community, price, org
+    ):
+        from shequn.audit.models import AuditEntry
+        from shequn.joining.models import BlacklistEntry
+
+        order = create_order(
+            member=buyer, community=paid_community, kind=OrderKind.JOIN, provider="manual"
+        )
+        BlacklistEntry.objects.create(organization=org, member=buyer, reason="later")
+        mark_order_paid(order=order, provider="manual", reference="R", amount_fen=9900)
+        order.refresh_from_db()
+        assert order.needs_operator
+        url = f"/payments/orders/{order.pk}/resolve/"
+        page = client_as("chapter_head").get(f"/payments/orders/{order.pk}/").content.decode()
+        assert url in page
+        # An assistant may read the order, not act on it: nothing changes.
+        assert client_as("assistant").post(url, {"resolution": "已退款"}).status_code == 404
+        head = client_as("chapter_head")
+        assert head.post(url, {"resolution": "  "}).status_code == 422
+        order.refresh_from_db()
+        assert order.needs_operator
+        audits = AuditEntry.objects.count()
+        assert head.post(url, {"resolution": "已原路退款"}).status_code == 302
+        order.refresh_from_db()
+        assert not order.needs_operator
+        assert order.note.endswith("已原路退款")
+        assert AuditEntry.objects.count() == audits + 1
+        assert url not in head.get(f"/payments/orders/{order.pk}/").content.decode()
+        # Twice: a clear message, nothing changes.
+        assert head.post(url, {"resolution": "again"}).status_code == 422
+        order.refresh_from_db()
+        assert "again" not in order.note
+
     def test_price_page_parses_yuan(self, client_as, paid_community):
         client = client_as("chapter_head")
         url = f"/payments/communities/{paid_community.pk}/price/"
