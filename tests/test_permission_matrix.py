@@ -209,8 +209,6 @@ PORTAL: list[Row] = [
     Row("portal:welcome", {"community": "community"}, "get", (302, 302, 302, 200, 302, 302)),
     Row("portal:join", {"community": "community"}, "post", (302, 302, 302, 302, 302, 302)),
     # GET asks for confirmation (members only; others are sent to sign in or back to the page)
-    Row("portal:leave", {"community": "community"}, "get", (302, 302, 302, 200, 302, 302)),
-    Row("portal:leave", {"community": "community"}, "post", (302, 302, 302, 302, 302, 302)),
     Row("portal:password_reset", {}, "get", (200,) * 6),
     Row("portal:password_reset", {}, "post", (200,) * 6),
     Row("portal:password_reset_done", {}, "get", (200,) * 6),

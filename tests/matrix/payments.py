@@ -42,6 +42,8 @@ CONSOLE: list[Row] = [
     Row("payments:order_cancel", FO, "post", ACT_FAR),
     Row("payments:order_refund", PO, "post", BAD_FORM),
     Row("payments:order_refund", FPO, "post", BAD_FORM_FAR),
+    Row("payments:order_resolve", PO, "post", BAD_FORM),
+    Row("payments:order_resolve", FPO, "post", BAD_FORM_FAR),
     Row("payments:notification_list", {}, "get", LIST),
     Row("payments:notification_detail", N, "get", READ),
     Row("payments:notification_detail", FN, "get", READ_FAR),
