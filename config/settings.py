@@ -69,6 +69,11 @@ INSTALLED_APPS = [
     "shequn.applications",
     "shequn.payments",
     "shequn.joining",
+    "shequn.ladder",
+    "shequn.layers",
+    "shequn.tags",
+    "shequn.segments",
+    "shequn.profiles",
     "csp",
     "axes",
 ]
@@ -305,6 +310,8 @@ LOGGING = {
         "shequn.organizations.tasks": {"handlers": ["jobs"], "level": "INFO", "propagate": False},
         "shequn.imports.tasks": {"handlers": ["jobs"], "level": "INFO", "propagate": False},
         "shequn.members.tasks": {"handlers": ["jobs"], "level": "INFO", "propagate": False},
+        "shequn.profiles.tasks": {"handlers": ["jobs"], "level": "INFO", "propagate": False},
+        "shequn.profiles.recompute": {"handlers": ["jobs"], "level": "INFO", "propagate": False},
         "axes": {"level": "WARNING"},
     },
 }

@@ -34,6 +34,7 @@ from psycopg.types.json import Jsonb
 
 from shequn.activity.interchange import MEMBERSHIP_KINDS, Row, RowDecoder, RowError
 from shequn.activity.models import ActivityKind, ActivitySource
+from shequn.activity.signals import send_activities_ingested
 from shequn.members.bulk import AccountKey, AccountProfile, ResolvedAccount, resolve_identities
 from shequn.members.models import Channel, Identity, Member, Membership, MembershipStatus
 from shequn.organizations.models import Community, Organization
@@ -294,6 +295,10 @@ def _ingest(
     new_count = len(new_ords) if isinstance(new_ords, list) else new_ords
     result.new = new_count
     result.duplicate += len(staged) - new_count
+    if new_count:
+        send_activities_ingested(
+            organization.pk, (resolved_for(resolved, item, member)[0] for item in staged)
+        )
     if isinstance(new_ords, list) and new_ords and member is None:
         from shequn.activity.memberships import MembershipEvent, apply_membership_events
 

@@ -97,6 +97,6 @@ def links_of_memberships(membership_ids: Sequence[int]) -> list[int]:
 
 def on_memberships_changed(sender: Any, membership_ids: Sequence[int], **kwargs: Any) -> None:
     """The members app's `memberships_changed`: recount the links these memberships came by."""
-    link_ids = links_of_memberships(membership_ids)
+    link_ids = links_of_memberships(membership_ids) if membership_ids else []
     if link_ids:
         recount_links(link_ids)

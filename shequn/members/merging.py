@@ -13,6 +13,9 @@ change here), except the few that need their own rule:
   the source, and signing in follows `merged_into` (selectors.get_member_for_account).
 - Any other table whose unique constraint includes the member field: a source row that would
   collide with one of the target's stays with the source.
+- Tables derived from the others (a model with `merge_derived = True`: stages, layers, marks
+  for the recompute) stay as they are; the merge's `memberships_changed` signal has both
+  members computed again (docs/recompute.md).
 
 Every moved row is listed in MergeMove; the target's fields the merge changed keep their old
 values in `Merge.target_before`. `unmerge` gives everything back: also after a chain of merges
@@ -92,6 +95,8 @@ def merge_relations() -> Iterator[models.ForeignKey[Any, Any]]:
             continue
         model = rel.related_model
         if not isinstance(model, type) or issubclass(model, SPECIAL_MODELS):
+            continue
+        if getattr(model, "merge_derived", False):
             continue
         yield rel.field  # type: ignore[union-attr,misc]
 
@@ -209,6 +214,8 @@ def membership_relations() -> Iterator[models.ForeignKey[Any, Any]]:
     source's membership of a shared community into the target's, these rows follow it."""
     for rel in Membership._meta.get_fields(include_hidden=True):
         if rel.auto_created and not rel.concrete and (rel.one_to_many or rel.one_to_one):
+            if getattr(rel.related_model, "merge_derived", False):
+                continue
             yield rel.field  # type: ignore[union-attr,misc]
 
 
@@ -338,7 +345,8 @@ def _identity_fields(model: type[models.Model]) -> list[str]:
 def _memberships_changed(source: Member, target: Member) -> None:
     """Tell other apps (invite link counters) that the two members' memberships changed."""
     send_memberships_changed(
-        Membership.objects.filter(member_id__in=[source.pk, target.pk]).values_list("pk", flat=True)
+        Membership.objects.filter(member_id__in=[source.pk, target.pk]).values_list("pk", flat=True),
+        member_ids=[source.pk, target.pk],
     )
 
 

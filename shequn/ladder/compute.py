@@ -1,0 +1,168 @@
+"""Computing members' stages on the ladder in sets (docs/ladder.md, docs/recompute.md).
+
+One statement gathers the facts of every member in `Members` — a GROUP BY over their
+activities and one over their memberships — and decides the stage in SQL; three more write
+the changes: a `StageTransition` for each member whose shown stage changes (or who is placed
+for the first time), the changed `MemberStage` rows, the new ones. Nothing is read into Python
+row by row, so memory stays flat whatever the size of the organisation.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from shequn.core.sqlsets import (
+    Members,
+    distinct,
+    execute,
+    temp_table,
+    timestamp_type,
+    window_start,
+)
+from shequn.ladder.models import LadderRules, Stage, TransitionCause
+from shequn.organizations.models import Organization
+
+# Activities that are not engagement: membership bookkeeping.
+NOT_ENGAGEMENT = ("join", "leave")
+PURCHASE = "purchase"
+TMP = "shequn_ladder_computed"
+
+
+@dataclass(frozen=True)
+class StageCounts:
+    members: int = 0
+    changes: int = 0
+
+
+def rules_for(organization: Organization) -> LadderRules:
+    """The organisation's rules, or the documented defaults (unsaved) when it has none."""
+    rules = LadderRules.objects.filter(organization=organization).first()
+    return rules or LadderRules(organization=organization)
+
+
+def compute_stages(
+    organization: Organization, members: Members, as_of: datetime.datetime
+) -> StageCounts:
+    """Compute and store the stages of `members` as of `as_of`; call inside a transaction."""
+    rules = rules_for(organization)
+    zone = organization.time_zone
+    ts = timestamp_type()
+    temp_table(
+        TMP,
+        "member_id bigint PRIMARY KEY, stage smallint NOT NULL, n_short integer NOT NULL, "
+        f"n_long integer NOT NULL, n_buy integer NOT NULL, last_active {ts}, first_joined {ts}",
+    )
+    act_scope, act_params = members.sql("a.member_id")
+    ms_scope, ms_params = members.sql("ms.member_id")
+    m_scope, m_params = members.sql("m.id")
+    not_engaged = ", ".join(f"'{kind}'" for kind in NOT_ENGAGEMENT)
+    short_since = window_start(as_of, rules.understands_window_days, zone)
+    long_since = window_start(as_of, rules.familiar_window_days, zone)
+    familiar_joined_before = window_start(as_of, rules.familiar_min_member_days, zone)
+    sql = f"""
+        INSERT INTO {TMP} (member_id, stage, n_short, n_long, n_buy, last_active, first_joined)
+        SELECT m.id,
+          CASE
+            WHEN COALESCE(a.n_buy, 0) >= %s THEN {Stage.BOUGHT_AGAIN}
+            WHEN COALESCE(a.n_buy, 0) >= %s THEN {Stage.BOUGHT}
+            WHEN j.first_joined IS NOT NULL AND j.first_joined < %s
+                 AND COALESCE(a.n_long, 0) >= %s THEN {Stage.FAMILIAR}
+            WHEN COALESCE(a.n_short, 0) >= %s THEN {Stage.UNDERSTANDS}
+            WHEN j.first_joined IS NOT NULL THEN {Stage.ACQUAINTED}
+            WHEN a.member_id IS NOT NULL THEN {Stage.CURIOUS}
+            ELSE {Stage.UNAWARE}
+          END,
+          COALESCE(a.n_short, 0), COALESCE(a.n_long, 0), COALESCE(a.n_buy, 0),
+          a.last_active, j.first_joined
+        FROM members_member m
+        LEFT JOIN (
+          SELECT a.member_id AS member_id,
+            SUM(CASE WHEN a.kind NOT IN ({not_engaged}) AND a.occurred_at >= %s
+                THEN 1 ELSE 0 END) AS n_short,
+            SUM(CASE WHEN a.kind NOT IN ({not_engaged}) AND a.occurred_at >= %s
+                THEN 1 ELSE 0 END) AS n_long,
+            SUM(CASE WHEN a.kind = '{PURCHASE}' THEN 1 ELSE 0 END) AS n_buy,
+            MAX(CASE WHEN a.kind NOT IN ({not_engaged}) THEN a.occurred_at END) AS last_active
+          FROM activity_activity a
+          WHERE a.organization_id = %s AND {act_scope} AND a.occurred_at <= %s
+          GROUP BY a.member_id
+        ) a ON a.member_id = m.id
+        LEFT JOIN (
+          SELECT ms.member_id AS member_id, MIN(ms.joined_at) AS first_joined
+          FROM members_membership ms
+          WHERE {ms_scope} AND ms.joined_at <= %s
+          GROUP BY ms.member_id
+        ) j ON j.member_id = m.id
+        WHERE m.organization_id = %s AND m.merged_into_id IS NULL AND {m_scope}
+    """  # noqa: S608 - constants and placeholders only
+    params = [
+        rules.bought_again_min_purchases,
+        rules.bought_min_purchases,
+        familiar_joined_before,
+        rules.familiar_min_activities,
+        rules.understands_min_activities,
+        short_since,
+        long_since,
+        organization.pk,
+        *act_params,
+        as_of,
+        *ms_params,
+        as_of,
+        organization.pk,
+        *m_params,
+    ]
+    count = execute(sql, params)
+    changes = execute(
+        f"""
+        INSERT INTO ladder_stagetransition (organization_id, member_id, from_stage, to_stage,
+          occurred_at, cause, engagement_count, long_engagement_count, purchase_count, reason,
+          actor_id)
+        SELECT %s, c.member_id, s.stage, c.stage, %s, '{TransitionCause.RULES}', c.n_short,
+          c.n_long, c.n_buy, '', NULL
+        FROM {TMP} c LEFT JOIN ladder_memberstage s ON s.member_id = c.member_id
+        WHERE s.member_id IS NULL OR (NOT s.pinned AND s.stage <> c.stage)
+        """,  # noqa: S608
+        [organization.pk, as_of],
+    )
+    target = "ladder_memberstage"
+    execute(
+        f"""
+        UPDATE {target} SET
+          computed_stage = c.stage,
+          stage = CASE WHEN {target}.pinned THEN {target}.stage ELSE c.stage END,
+          since = CASE WHEN NOT {target}.pinned AND {target}.stage <> c.stage THEN %s
+                  ELSE {target}.since END,
+          purchase_count = c.n_buy,
+          last_active_at = c.last_active,
+          first_joined_at = c.first_joined
+        FROM {TMP} c
+        WHERE {target}.member_id = c.member_id AND (
+          {target}.computed_stage <> c.stage OR {target}.purchase_count <> c.n_buy
+          OR {distinct(f"{target}.last_active_at", "c.last_active")}
+          OR {distinct(f"{target}.first_joined_at", "c.first_joined")})
+        """,  # noqa: S608
+        [as_of],
+    )
+    execute(
+        f"""
+        INSERT INTO {target} (member_id, organization_id, stage, computed_stage, since, pinned,
+          pin_reason, pinned_by_id, pinned_at, purchase_count, last_active_at, first_joined_at)
+        SELECT c.member_id, %s, c.stage, c.stage, %s, FALSE, '', NULL, NULL, c.n_buy,
+          c.last_active, c.first_joined
+        FROM {TMP} c
+        WHERE NOT EXISTS (SELECT 1 FROM {target} s WHERE s.member_id = c.member_id)
+        """,  # noqa: S608
+        [organization.pk, as_of],
+    )
+    gone_scope, gone_params = members.sql("m.id")
+    execute(
+        f"""
+        DELETE FROM {target} WHERE member_id IN (
+          SELECT m.id FROM members_member m
+          WHERE m.organization_id = %s AND m.merged_into_id IS NOT NULL AND {gone_scope})
+        """,  # noqa: S608
+        [organization.pk, *gone_params],
+    )
+    execute(f"DELETE FROM {TMP}")  # noqa: S608
+    return StageCounts(members=count, changes=changes)
