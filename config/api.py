@@ -37,10 +37,16 @@ from shequn.core.renderers import Utf8JSONRenderer
 from shequn.imports.api import router as imports_router
 from shequn.invitations.api import router as invitations_router
 from shequn.joining.api import router as joining_router
+from shequn.ladder.api import router as ladder_router
+from shequn.layers.api import router as layers_router
 from shequn.members.api import router as members_router
 from shequn.members.merge_api import router as merge_router
 from shequn.organizations.api import router as organizations_router
 from shequn.payments.api import router as payments_router
+from shequn.profiles.api import router as profiles_router
+from shequn.profiles.recompute_api import router as recompute_router
+from shequn.segments.api import router as segments_router
+from shequn.tags.api import router as tags_router
 
 NINJA_STATIC = Path(ninja.__file__).parent / "static" / "ninja"
 DOCS_ASSETS = {
@@ -158,6 +164,12 @@ api.add_router("", invitations_router)
 api.add_router("", applications_router)
 api.add_router("", payments_router)
 api.add_router("", joining_router)
+api.add_router("", ladder_router)
+api.add_router("", layers_router)
+api.add_router("", recompute_router)
+api.add_router("", tags_router)
+api.add_router("", segments_router)
+api.add_router("", profiles_router)
 
 
 def api_docs(request: HttpRequest) -> HttpResponse:

@@ -22,6 +22,12 @@ urlpatterns = [
     path("applications/", include("shequn.applications.urls")),
     path("payments/", include("shequn.payments.urls")),
     path("joining/", include("shequn.joining.urls")),
+    path("ladder/", include("shequn.ladder.urls")),
+    path("layers/", include("shequn.layers.urls")),
+    path("recompute/", include("shequn.profiles.recompute_urls")),
+    path("tags/", include("shequn.tags.urls")),
+    path("segments/", include("shequn.segments.urls")),
+    path("profiles/", include("shequn.profiles.urls")),
     # Member pages: the apps' own before the portal's catch-all <org>/<community>/ patterns.
     path("c/", include("shequn.invitations.portal_urls")),
     path("c/", include("shequn.applications.portal_urls")),

@@ -47,7 +47,9 @@ class LadderRules(models.Model):
     )
     understands_window_days = models.PositiveIntegerField(_("window (days)"), default=30)
     # 熟悉你: a long-standing active member — a member this long, and this active in the window.
-    familiar_min_member_days = models.PositiveIntegerField(_("member for at least (days)"), default=90)
+    familiar_min_member_days = models.PositiveIntegerField(
+        _("member for at least (days)"), default=90
+    )
     familiar_min_activities = models.PositiveIntegerField(
         _("activities for “familiar”"), default=20
     )
@@ -149,9 +151,7 @@ class StageTransition(models.Model):
         verbose_name=_("member"),
     )
     # Empty for a member's first placement on the ladder.
-    from_stage = models.SmallIntegerField(
-        _("from"), choices=Stage.choices, null=True, blank=True
-    )
+    from_stage = models.SmallIntegerField(_("from"), choices=Stage.choices, null=True, blank=True)
     to_stage = models.SmallIntegerField(_("to"), choices=Stage.choices)
     occurred_at = models.DateTimeField(_("at"))
     cause = models.CharField(_("cause"), max_length=10, choices=TransitionCause.choices)
@@ -178,7 +178,9 @@ class StageTransition(models.Model):
         verbose_name_plural = _("stage changes")
         ordering = ["-occurred_at", "-id"]
         indexes = [
-            models.Index(fields=["organization", "occurred_at", "id"], name="stage_change_org_time"),
+            models.Index(
+                fields=["organization", "occurred_at", "id"], name="stage_change_org_time"
+            ),
             models.Index(
                 fields=["organization", "from_stage", "to_stage", "occurred_at"],
                 name="stage_change_movement",
@@ -188,3 +190,41 @@ class StageTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id}: {self.from_stage} → {self.to_stage}"
+
+
+class StageCount(models.Model):
+    """How many members stand on each stage, per organisation, chapter and community: kept by
+    every recompute and pin (shequn.ladder.rollups), read by the funnel pages at any size.
+
+    A chapter's or community's count is of the members with an active membership there (a
+    chapter: in any of its communities, each member once)."""
+
+    class Scope(models.TextChoices):
+        ORGANIZATION = "org", _("Organisation")
+        CHAPTER = "chapter", _("Chapter")
+        COMMUNITY = "community", _("Community")
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # leads the unique constraint
+        verbose_name=_("organisation"),
+    )
+    scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices)
+    scope_id = models.BigIntegerField(_("chapter or community"), default=0)
+    stage = models.SmallIntegerField(_("stage"), choices=Stage.choices)
+    members = models.PositiveIntegerField(_("members"), default=0)
+    counted_at = models.DateTimeField(_("counted at"))
+
+    class Meta:
+        verbose_name = _("stage count")
+        verbose_name_plural = _("stage counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "scope", "scope_id", "stage"], name="stage_count_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.scope_id} {self.stage}={self.members}"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection
 
@@ -115,7 +116,7 @@ def compute_cutoffs(
         scope_c += f" AND c.id IN ({', '.join(['%s'] * len(ids))})"
         c_params.extend(ids)
     delete_scope = (
-        "community_id IN (SELECT c.id FROM organizations_community c WHERE " + scope_c + ")"
+        "community_id IN (SELECT c.id FROM organizations_community c WHERE " + scope_c + ")"  # noqa: S608
     )
     execute(f"DELETE FROM layers_layercutoff WHERE {delete_scope}", c_params)  # noqa: S608
     # Position k of a band's edge: ceil(members × percent / 100), by integer division.
@@ -167,10 +168,7 @@ def compute_layers(
     del ts
     ms_scope, ms_params = members.sql("ms.member_id")
     act_scope, act_params = members.sql("a.member_id")
-    missing = [
-        row[0]
-        for row in _fetch_missing_cutoffs(organization, ms_scope, ms_params)
-    ]
+    missing = [row[0] for row in _fetch_missing_cutoffs(organization, ms_scope, list(ms_params))]
     if missing:
         compute_cutoffs(organization, as_of, missing)
         _load_rules(organization, as_of)
@@ -268,7 +266,7 @@ def compute_layers(
 
 
 def _fetch_missing_cutoffs(
-    organization: Organization, ms_scope: str, ms_params: list[object]
+    organization: Organization, ms_scope: str, ms_params: list[Any]
 ) -> list[tuple[int]]:
     with connection.cursor() as cursor:
         cursor.execute(

@@ -58,7 +58,9 @@ class LayerRules(models.Model):
     )
     # 积极分子: in the top this-many percent of weighted activity …
     core_top_percent = models.PositiveIntegerField(
-        _("core: top percent"), default=10, validators=[MinValueValidator(1), MaxValueValidator(100)]
+        _("core: top percent"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
     )
     # … and active in at least this many of the last 4 weeks.
     core_min_active_weeks = models.PositiveIntegerField(
@@ -148,7 +150,10 @@ class MembershipLayer(models.Model):
         verbose_name = _("member layer")
         verbose_name_plural = _("member layers")
         indexes = [
-            models.Index(fields=["community", "layer"], name="membership_layer_community"),
+            models.Index(
+                fields=["community", "layer", "since", "membership"],
+                name="membership_layer_community",
+            ),
             models.Index(fields=["organization", "layer"], name="membership_layer_org"),
         ]
 
@@ -178,3 +183,32 @@ class LayerCutoff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.community_id}: {self.core_score}/{self.active_score}"
+
+
+class LayerCount(models.Model):
+    """How many members of a community are in each layer: kept by every recompute
+    (shequn.layers.rollups), read by the distribution pages at any size."""
+
+    community = models.ForeignKey(
+        Community,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # leads the unique constraint
+        verbose_name=_("community"),
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organisation")
+    )
+    layer = models.CharField(_("layer"), max_length=10, choices=Layer.choices)
+    members = models.PositiveIntegerField(_("members"), default=0)
+    counted_at = models.DateTimeField(_("counted at"))
+
+    class Meta:
+        verbose_name = _("layer count")
+        verbose_name_plural = _("layer counts")
+        constraints = [
+            models.UniqueConstraint(fields=["community", "layer"], name="layer_count_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.community_id} {self.layer}={self.members}"

@@ -26,7 +26,9 @@ from django.utils import timezone
 
 from shequn.core.sqlsets import Members
 from shequn.ladder.compute import compute_stages
+from shequn.ladder.rollups import refresh_stage_counts
 from shequn.layers.compute import compute_cutoffs, compute_layers
+from shequn.layers.rollups import refresh_layer_counts
 from shequn.members.models import Member
 from shequn.organizations.models import Organization
 from shequn.profiles.models import PendingRecompute, RecomputeKind, RecomputeRun, RecomputeStatus
@@ -92,8 +94,12 @@ def _claim_full_run(organization: Organization, as_of: datetime.datetime) -> Rec
                 return None
             running.heartbeat_at = now
             running.save(update_fields=["heartbeat_at"])
-            logger.info("Organisation %s: resuming recompute %s at member %s.",
-                        organization.pk, running.pk, running.cursor)
+            logger.info(
+                "Organisation %s: resuming recompute %s at member %s.",
+                organization.pk,
+                running.pk,
+                running.cursor,
+            )
             return running
         return RecomputeRun.objects.create(
             organization=organization,
@@ -138,9 +144,12 @@ def run_full_recompute(
             status=RecomputeStatus.FAILED, error=repr(exc)[:2000], finished_at=timezone.now()
         )
         raise
-    RecomputeRun.objects.filter(pk=run.pk).update(
-        status=RecomputeStatus.DONE, finished_at=timezone.now(), heartbeat_at=timezone.now()
-    )
+    with transaction.atomic():
+        refresh_stage_counts(organization)
+        refresh_layer_counts(organization)
+        RecomputeRun.objects.filter(pk=run.pk).update(
+            status=RecomputeStatus.DONE, finished_at=timezone.now(), heartbeat_at=timezone.now()
+        )
     run.refresh_from_db()
     logger.info(
         "Organisation %s: full recompute of %d members, %d stage changes, %d layer changes, "
@@ -206,9 +215,12 @@ def run_incremental_recompute(
             status=RecomputeStatus.FAILED, error=repr(exc)[:2000], finished_at=timezone.now()
         )
         raise
-    RecomputeRun.objects.filter(pk=run.pk).update(
-        status=RecomputeStatus.DONE, finished_at=timezone.now()
-    )
+    with transaction.atomic():
+        refresh_stage_counts(organization)
+        refresh_layer_counts(organization)
+        RecomputeRun.objects.filter(pk=run.pk).update(
+            status=RecomputeStatus.DONE, finished_at=timezone.now()
+        )
     run.refresh_from_db()
     return run
 

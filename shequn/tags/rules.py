@@ -114,12 +114,15 @@ def clean_rule(
         if community_id not in (None, ""):
             from shequn.organizations.models import Community
 
-            if not Community.objects.filter(
-                pk=_positive_int(community_id, "community_id", low=1, high=2**62, default=None),
-                organization=organization,
-            ).exists():
+            community_pk = _positive_int(
+                community_id, "community_id", low=1, high=2**62, default=None
+            )
+            if (
+                community_pk is None
+                or not Community.objects.filter(pk=community_pk, organization=organization).exists()
+            ):
                 raise ValidationError({"community_id": _("Choose a community of yours.")})
-            community_id = int(community_id)
+            community_id = community_pk
         else:
             community_id = None
         return {"layer": layer, "community_id": community_id}

@@ -5,77 +5,283 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('members', '0016_membership_sources'),
-        ('organizations', '0005_organization_time_zone_auto_merge'),
+        ("accounts", "0001_initial"),
+        ("members", "0016_membership_sources"),
+        ("organizations", "0005_organization_time_zone_auto_merge"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LadderRules',
+            name="LadderRules",
             fields=[
-                ('organization', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='ladder_rules', serialize=False, to='organizations.organization', verbose_name='organisation')),
-                ('understands_min_activities', models.PositiveIntegerField(default=5, verbose_name='activities for “understands”')),
-                ('understands_window_days', models.PositiveIntegerField(default=30, verbose_name='window (days)')),
-                ('familiar_min_member_days', models.PositiveIntegerField(default=90, verbose_name='member for at least (days)')),
-                ('familiar_min_activities', models.PositiveIntegerField(default=20, verbose_name='activities for “familiar”')),
-                ('familiar_window_days', models.PositiveIntegerField(default=90, verbose_name='window (days)')),
-                ('bought_min_purchases', models.PositiveIntegerField(default=1, verbose_name='purchases for “bought”')),
-                ('bought_again_min_purchases', models.PositiveIntegerField(default=2, verbose_name='purchases for “bought again”')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
+                (
+                    "organization",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="ladder_rules",
+                        serialize=False,
+                        to="organizations.organization",
+                        verbose_name="organisation",
+                    ),
+                ),
+                (
+                    "understands_min_activities",
+                    models.PositiveIntegerField(
+                        default=5, verbose_name="activities for “understands”"
+                    ),
+                ),
+                (
+                    "understands_window_days",
+                    models.PositiveIntegerField(default=30, verbose_name="window (days)"),
+                ),
+                (
+                    "familiar_min_member_days",
+                    models.PositiveIntegerField(
+                        default=90, verbose_name="member for at least (days)"
+                    ),
+                ),
+                (
+                    "familiar_min_activities",
+                    models.PositiveIntegerField(
+                        default=20, verbose_name="activities for “familiar”"
+                    ),
+                ),
+                (
+                    "familiar_window_days",
+                    models.PositiveIntegerField(default=90, verbose_name="window (days)"),
+                ),
+                (
+                    "bought_min_purchases",
+                    models.PositiveIntegerField(default=1, verbose_name="purchases for “bought”"),
+                ),
+                (
+                    "bought_again_min_purchases",
+                    models.PositiveIntegerField(
+                        default=2, verbose_name="purchases for “bought again”"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
             ],
             options={
-                'verbose_name': 'ladder rules',
-                'verbose_name_plural': 'ladder rules',
+                "verbose_name": "ladder rules",
+                "verbose_name_plural": "ladder rules",
             },
         ),
         migrations.CreateModel(
-            name='MemberStage',
+            name="MemberStage",
             fields=[
-                ('member', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='ladder_stage', serialize=False, to='members.member', verbose_name='member')),
-                ('stage', models.SmallIntegerField(choices=[(0, 'Unaware'), (1, 'Curious'), (2, 'Acquainted'), (3, 'Understands'), (4, 'Familiar'), (5, 'Bought'), (6, 'Bought again')], default=0, verbose_name='stage')),
-                ('computed_stage', models.SmallIntegerField(choices=[(0, 'Unaware'), (1, 'Curious'), (2, 'Acquainted'), (3, 'Understands'), (4, 'Familiar'), (5, 'Bought'), (6, 'Bought again')], default=0, verbose_name='computed stage')),
-                ('since', models.DateTimeField(verbose_name='since')),
-                ('pinned', models.BooleanField(default=False, verbose_name='pinned by hand')),
-                ('pin_reason', models.CharField(blank=True, max_length=500, verbose_name='reason')),
-                ('pinned_at', models.DateTimeField(blank=True, null=True, verbose_name='pinned at')),
-                ('purchase_count', models.PositiveIntegerField(default=0, verbose_name='purchases')),
-                ('last_active_at', models.DateTimeField(blank=True, null=True, verbose_name='last active')),
-                ('first_joined_at', models.DateTimeField(blank=True, null=True, verbose_name='first joined')),
-                ('organization', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organizations.organization', verbose_name='organisation')),
-                ('pinned_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.operator', verbose_name='pinned by')),
+                (
+                    "member",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="ladder_stage",
+                        serialize=False,
+                        to="members.member",
+                        verbose_name="member",
+                    ),
+                ),
+                (
+                    "stage",
+                    models.SmallIntegerField(
+                        choices=[
+                            (0, "Unaware"),
+                            (1, "Curious"),
+                            (2, "Acquainted"),
+                            (3, "Understands"),
+                            (4, "Familiar"),
+                            (5, "Bought"),
+                            (6, "Bought again"),
+                        ],
+                        default=0,
+                        verbose_name="stage",
+                    ),
+                ),
+                (
+                    "computed_stage",
+                    models.SmallIntegerField(
+                        choices=[
+                            (0, "Unaware"),
+                            (1, "Curious"),
+                            (2, "Acquainted"),
+                            (3, "Understands"),
+                            (4, "Familiar"),
+                            (5, "Bought"),
+                            (6, "Bought again"),
+                        ],
+                        default=0,
+                        verbose_name="computed stage",
+                    ),
+                ),
+                ("since", models.DateTimeField(verbose_name="since")),
+                ("pinned", models.BooleanField(default=False, verbose_name="pinned by hand")),
+                ("pin_reason", models.CharField(blank=True, max_length=500, verbose_name="reason")),
+                (
+                    "pinned_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="pinned at"),
+                ),
+                (
+                    "purchase_count",
+                    models.PositiveIntegerField(default=0, verbose_name="purchases"),
+                ),
+                (
+                    "last_active_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last active"),
+                ),
+                (
+                    "first_joined_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="first joined"),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="organisation",
+                    ),
+                ),
+                (
+                    "pinned_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.operator",
+                        verbose_name="pinned by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'member stage',
-                'verbose_name_plural': 'member stages',
-                'indexes': [models.Index(fields=['organization', 'stage'], name='member_stage_org_stage'), models.Index(fields=['organization', 'last_active_at'], name='member_stage_last_active')],
+                "verbose_name": "member stage",
+                "verbose_name_plural": "member stages",
+                "indexes": [
+                    models.Index(fields=["organization", "stage"], name="member_stage_org_stage"),
+                    models.Index(
+                        fields=["organization", "last_active_at"], name="member_stage_last_active"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='StageTransition',
+            name="StageTransition",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('from_stage', models.SmallIntegerField(blank=True, choices=[(0, 'Unaware'), (1, 'Curious'), (2, 'Acquainted'), (3, 'Understands'), (4, 'Familiar'), (5, 'Bought'), (6, 'Bought again')], null=True, verbose_name='from')),
-                ('to_stage', models.SmallIntegerField(choices=[(0, 'Unaware'), (1, 'Curious'), (2, 'Acquainted'), (3, 'Understands'), (4, 'Familiar'), (5, 'Bought'), (6, 'Bought again')], verbose_name='to')),
-                ('occurred_at', models.DateTimeField(verbose_name='at')),
-                ('cause', models.CharField(choices=[('rules', 'Computed from the rules'), ('pin', 'Pinned by an operator'), ('unpin', 'Pin removed'), ('merge', 'Identity merge')], max_length=10, verbose_name='cause')),
-                ('engagement_count', models.PositiveIntegerField(default=0, verbose_name='activities in the window')),
-                ('long_engagement_count', models.PositiveIntegerField(default=0, verbose_name='activities in the long window')),
-                ('purchase_count', models.PositiveIntegerField(default=0, verbose_name='purchases')),
-                ('reason', models.CharField(blank=True, max_length=500, verbose_name='reason')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.operator', verbose_name='operator')),
-                ('member', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='stage_transitions', to='members.member', verbose_name='member')),
-                ('organization', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organizations.organization', verbose_name='organisation')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                (
+                    "from_stage",
+                    models.SmallIntegerField(
+                        blank=True,
+                        choices=[
+                            (0, "Unaware"),
+                            (1, "Curious"),
+                            (2, "Acquainted"),
+                            (3, "Understands"),
+                            (4, "Familiar"),
+                            (5, "Bought"),
+                            (6, "Bought again"),
+                        ],
+                        null=True,
+                        verbose_name="from",
+                    ),
+                ),
+                (
+                    "to_stage",
+                    models.SmallIntegerField(
+                        choices=[
+                            (0, "Unaware"),
+                            (1, "Curious"),
+                            (2, "Acquainted"),
+                            (3, "Understands"),
+                            (4, "Familiar"),
+                            (5, "Bought"),
+                            (6, "Bought again"),
+                        ],
+                        verbose_name="to",
+                    ),
+                ),
+                ("occurred_at", models.DateTimeField(verbose_name="at")),
+                (
+                    "cause",
+                    models.CharField(
+                        choices=[
+                            ("rules", "Computed from the rules"),
+                            ("pin", "Pinned by an operator"),
+                            ("unpin", "Pin removed"),
+                            ("merge", "Identity merge"),
+                        ],
+                        max_length=10,
+                        verbose_name="cause",
+                    ),
+                ),
+                (
+                    "engagement_count",
+                    models.PositiveIntegerField(default=0, verbose_name="activities in the window"),
+                ),
+                (
+                    "long_engagement_count",
+                    models.PositiveIntegerField(
+                        default=0, verbose_name="activities in the long window"
+                    ),
+                ),
+                (
+                    "purchase_count",
+                    models.PositiveIntegerField(default=0, verbose_name="purchases"),
+                ),
+                ("reason", models.CharField(blank=True, max_length=500, verbose_name="reason")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.operator",
+                        verbose_name="operator",
+                    ),
+                ),
+                (
+                    "member",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stage_transitions",
+                        to="members.member",
+                        verbose_name="member",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'stage change',
-                'verbose_name_plural': 'stage changes',
-                'ordering': ['-occurred_at', '-id'],
-                'indexes': [models.Index(fields=['organization', 'occurred_at', 'id'], name='stage_change_org_time'), models.Index(fields=['organization', 'from_stage', 'to_stage', 'occurred_at'], name='stage_change_movement'), models.Index(fields=['member', 'occurred_at', 'id'], name='stage_change_member')],
+                "verbose_name": "stage change",
+                "verbose_name_plural": "stage changes",
+                "ordering": ["-occurred_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["organization", "occurred_at", "id"], name="stage_change_org_time"
+                    ),
+                    models.Index(
+                        fields=["organization", "from_stage", "to_stage", "occurred_at"],
+                        name="stage_change_movement",
+                    ),
+                    models.Index(
+                        fields=["member", "occurred_at", "id"], name="stage_change_member"
+                    ),
+                ],
             },
         ),
     ]

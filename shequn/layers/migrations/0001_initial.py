@@ -6,66 +6,259 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('members', '0016_membership_sources'),
-        ('organizations', '0005_organization_time_zone_auto_merge'),
+        ("members", "0016_membership_sources"),
+        ("organizations", "0005_organization_time_zone_auto_merge"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LayerCutoff',
+            name="LayerCutoff",
             fields=[
-                ('community', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='organizations.community', verbose_name='community')),
-                ('core_score', models.PositiveIntegerField(blank=True, null=True, verbose_name='core from score')),
-                ('active_score', models.PositiveIntegerField(blank=True, null=True, verbose_name='active from score')),
-                ('computed_at', models.DateTimeField(verbose_name='computed at')),
+                (
+                    "community",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="organizations.community",
+                        verbose_name="community",
+                    ),
+                ),
+                (
+                    "core_score",
+                    models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="core from score"
+                    ),
+                ),
+                (
+                    "active_score",
+                    models.PositiveIntegerField(
+                        blank=True, null=True, verbose_name="active from score"
+                    ),
+                ),
+                ("computed_at", models.DateTimeField(verbose_name="computed at")),
             ],
             options={
-                'verbose_name': 'layer cut-off',
-                'verbose_name_plural': 'layer cut-offs',
+                "verbose_name": "layer cut-off",
+                "verbose_name_plural": "layer cut-offs",
             },
         ),
         migrations.CreateModel(
-            name='LayerRules',
+            name="LayerRules",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('community_kind', models.CharField(choices=[('lead_gen', 'Lead-gen group'), ('new_member', 'New-member group'), ('training_camp', 'Training camp'), ('delivery', 'Delivery group'), ('core_fans', 'Core fans (VIP) group'), ('regional', 'Regional group')], max_length=20, verbose_name='community kind')),
-                ('mode', models.CharField(choices=[('thresholds', 'Fixed thresholds'), ('percentiles', 'Percentile bands')], default='thresholds', max_length=12, verbose_name='mode')),
-                ('new_days', models.PositiveIntegerField(default=7, validators=[django.core.validators.MaxValueValidator(365)], verbose_name='new for (days)')),
-                ('window_days', models.PositiveIntegerField(default=30, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(365)], verbose_name='activity window (days)')),
-                ('core_top_percent', models.PositiveIntegerField(default=10, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(100)], verbose_name='core: top percent')),
-                ('core_min_active_weeks', models.PositiveIntegerField(default=3, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(4)], verbose_name='core: active weeks of the last 4')),
-                ('active_min_score', models.PositiveIntegerField(default=8, validators=[django.core.validators.MinValueValidator(1)], verbose_name='active: weighted activity at least')),
-                ('active_band_percent', models.PositiveIntegerField(default=30, validators=[django.core.validators.MaxValueValidator(100)], verbose_name='active: next percent')),
-                ('lurker_min_member_days', models.PositiveIntegerField(default=14, validators=[django.core.validators.MaxValueValidator(3650)], verbose_name='lurker: member for at least (days)')),
-                ('lurker_silent_days', models.PositiveIntegerField(default=30, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(365)], verbose_name='lurker: no message for (days)')),
-                ('dormant_days', models.PositiveIntegerField(default=90, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(730)], verbose_name='dormant: no activity for (days)')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('organization', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='layer_rules', to='organizations.organization', verbose_name='organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "community_kind",
+                    models.CharField(
+                        choices=[
+                            ("lead_gen", "Lead-gen group"),
+                            ("new_member", "New-member group"),
+                            ("training_camp", "Training camp"),
+                            ("delivery", "Delivery group"),
+                            ("core_fans", "Core fans (VIP) group"),
+                            ("regional", "Regional group"),
+                        ],
+                        max_length=20,
+                        verbose_name="community kind",
+                    ),
+                ),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("thresholds", "Fixed thresholds"),
+                            ("percentiles", "Percentile bands"),
+                        ],
+                        default="thresholds",
+                        max_length=12,
+                        verbose_name="mode",
+                    ),
+                ),
+                (
+                    "new_days",
+                    models.PositiveIntegerField(
+                        default=7,
+                        validators=[django.core.validators.MaxValueValidator(365)],
+                        verbose_name="new for (days)",
+                    ),
+                ),
+                (
+                    "window_days",
+                    models.PositiveIntegerField(
+                        default=30,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(365),
+                        ],
+                        verbose_name="activity window (days)",
+                    ),
+                ),
+                (
+                    "core_top_percent",
+                    models.PositiveIntegerField(
+                        default=10,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                        verbose_name="core: top percent",
+                    ),
+                ),
+                (
+                    "core_min_active_weeks",
+                    models.PositiveIntegerField(
+                        default=3,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            django.core.validators.MaxValueValidator(4),
+                        ],
+                        verbose_name="core: active weeks of the last 4",
+                    ),
+                ),
+                (
+                    "active_min_score",
+                    models.PositiveIntegerField(
+                        default=8,
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="active: weighted activity at least",
+                    ),
+                ),
+                (
+                    "active_band_percent",
+                    models.PositiveIntegerField(
+                        default=30,
+                        validators=[django.core.validators.MaxValueValidator(100)],
+                        verbose_name="active: next percent",
+                    ),
+                ),
+                (
+                    "lurker_min_member_days",
+                    models.PositiveIntegerField(
+                        default=14,
+                        validators=[django.core.validators.MaxValueValidator(3650)],
+                        verbose_name="lurker: member for at least (days)",
+                    ),
+                ),
+                (
+                    "lurker_silent_days",
+                    models.PositiveIntegerField(
+                        default=30,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(365),
+                        ],
+                        verbose_name="lurker: no message for (days)",
+                    ),
+                ),
+                (
+                    "dormant_days",
+                    models.PositiveIntegerField(
+                        default=90,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(730),
+                        ],
+                        verbose_name="dormant: no activity for (days)",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="layer_rules",
+                        to="organizations.organization",
+                        verbose_name="organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'layer rules',
-                'verbose_name_plural': 'layer rules',
-                'constraints': [models.UniqueConstraint(fields=('organization', 'community_kind'), name='layer_rules_once_per_kind')],
+                "verbose_name": "layer rules",
+                "verbose_name_plural": "layer rules",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("organization", "community_kind"), name="layer_rules_once_per_kind"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='MembershipLayer',
+            name="MembershipLayer",
             fields=[
-                ('membership', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='layer', serialize=False, to='members.membership', verbose_name='membership')),
-                ('layer', models.CharField(choices=[('new', 'New'), ('core', 'Core activist'), ('active', 'Active'), ('casual', 'Casual'), ('lurker', 'Lurker'), ('dormant', 'Dormant')], max_length=10, verbose_name='layer')),
-                ('since', models.DateTimeField(verbose_name='since')),
-                ('community', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organizations.community', verbose_name='community')),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='layers', to='members.member', verbose_name='member')),
-                ('organization', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organizations.organization', verbose_name='organisation')),
+                (
+                    "membership",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="layer",
+                        serialize=False,
+                        to="members.membership",
+                        verbose_name="membership",
+                    ),
+                ),
+                (
+                    "layer",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("core", "Core activist"),
+                            ("active", "Active"),
+                            ("casual", "Casual"),
+                            ("lurker", "Lurker"),
+                            ("dormant", "Dormant"),
+                        ],
+                        max_length=10,
+                        verbose_name="layer",
+                    ),
+                ),
+                ("since", models.DateTimeField(verbose_name="since")),
+                (
+                    "community",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organizations.community",
+                        verbose_name="community",
+                    ),
+                ),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="layers",
+                        to="members.member",
+                        verbose_name="member",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'member layer',
-                'verbose_name_plural': 'member layers',
-                'indexes': [models.Index(fields=['community', 'layer'], name='membership_layer_community'), models.Index(fields=['organization', 'layer'], name='membership_layer_org')],
+                "verbose_name": "member layer",
+                "verbose_name_plural": "member layers",
+                "indexes": [
+                    models.Index(fields=["community", "layer"], name="membership_layer_community"),
+                    models.Index(fields=["organization", "layer"], name="membership_layer_org"),
+                ],
             },
         ),
     ]

@@ -66,15 +66,16 @@ def test_stages_from_facts_with_day_boundaries(org, community) -> None:
         "9": Stage.ACQUAINTED,
     }
     assert {name: stage_of(person) for name, person in m.items()} == expected
-    assert run is not None and run.status == RecomputeStatus.DONE
-    assert (run.members, run.stage_changes) == (10, 10)
+    assert run is not None
+    assert (run.status, run.members, run.stage_changes) == (RecomputeStatus.DONE, 10, 10)
     assert StageTransition.objects.filter(from_stage__isnull=True).count() == 10
     t = StageTransition.objects.get(member=m["3"])
     assert (t.to_stage, t.cause, t.engagement_count) == (Stage.UNDERSTANDS, "rules", 5)
     assert MemberStage.objects.get(member=m["5"]).last_active_at == at("2026-11-20")
 
     again = run_full_recompute(org, as_of=NOW)
-    assert again is not None and (again.members, again.stage_changes) == (10, 0)
+    assert again is not None
+    assert (again.members, again.stage_changes) == (10, 0)
     assert StageTransition.objects.count() == 10
 
 
@@ -92,7 +93,8 @@ def test_stage_moves_down_and_a_pin_holds(org, community) -> None:
     run = run_full_recompute(org, as_of=later)
     row = MemberStage.objects.get(member=person)
     assert (row.stage, row.computed_stage, row.pinned) == (Stage.FAMILIAR, Stage.ACQUAINTED, True)
-    assert run is not None and run.stage_changes == 0  # a pin hides the computed move
+    assert run is not None
+    assert run.stage_changes == 0  # a pin hides the computed move
     MemberStage.objects.filter(member=person).update(pinned=False, stage=Stage.ACQUAINTED)
     run_full_recompute(org, as_of=at("2026-12-11"))
     assert stage_of(person) == Stage.ACQUAINTED
@@ -139,9 +141,11 @@ def test_layers_with_boundaries(org, chapter) -> None:
         "h": Layer.LURKER,
         "i": Layer.CASUAL,
     }
-    assert run is not None and run.layer_changes == 9
+    assert run is not None
+    assert run.layer_changes == 9
     again = run_full_recompute(org, as_of=NOW)
-    assert again is not None and again.layer_changes == 0
+    assert again is not None
+    assert again.layer_changes == 0
 
 
 def test_keyword_rule_tag_matches_whole_words_only(org, community) -> None:
@@ -174,14 +178,16 @@ def test_keyword_rule_tag_matches_whole_words_only(org, community) -> None:
     run = run_full_recompute(org, as_of=NOW)
     tagged = set(MemberTag.objects.values_list("tag__name", "member__display_name"))
     assert tagged == {("北京", "去北京"), ("私域", "私域")}
-    assert run is not None and (run.tags_added, run.tags_removed) == (2, 0)
+    assert run is not None
+    assert (run.tags_added, run.tags_removed) == (2, 0)
     beijing.refresh_from_db()
     private.refresh_from_db()
     off.refresh_from_db()
     assert (beijing.member_count, private.member_count, off.member_count) == (1, 1, 0)
     # The 30-day window moves past the message: the tag goes.
     run = run_full_recompute(org, as_of=at("2026-12-05"))
-    assert run is not None and (run.tags_added, run.tags_removed) == (0, 1)
+    assert run is not None
+    assert (run.tags_added, run.tags_removed) == (0, 1)
     assert set(MemberTag.objects.values_list("tag__name", flat=True)) == {"北京"}
 
 
@@ -191,14 +197,16 @@ def test_resumes_a_stopped_run_and_a_live_run_blocks_a_second(org, community) ->
         join(person, community, at("2026-11-01"))
     first = people[0].pk
     run = run_full_recompute(org, as_of=NOW, part_size=2, stop_after_parts=1)
-    assert run is not None and run.status == RecomputeStatus.RUNNING
+    assert run is not None
+    assert run.status == RecomputeStatus.RUNNING
     assert MemberStage.objects.count() == len([p for p in people if p.pk <= run.cursor])
     assert run_full_recompute(org, as_of=NOW, part_size=2) is None  # alive: left alone
     assert MemberStage.objects.count() < 5
     RecomputeRun.objects.filter(pk=run.pk).update(heartbeat_at=at("2026-11-30", "08:00"))
     resumed = run_full_recompute(org, part_size=2)
-    assert resumed is not None and resumed.pk == run.pk
-    assert resumed.status == RecomputeStatus.DONE and resumed.as_of == NOW
+    assert resumed is not None
+    assert (resumed.pk, resumed.status, resumed.as_of) == (run.pk, RecomputeStatus.DONE, NOW)
     assert MemberStage.objects.filter(stage=Stage.ACQUAINTED).count() == 5
-    assert resumed.members == 5 and first <= resumed.cursor
+    assert resumed.members == 5
+    assert first <= resumed.cursor
     assert StageTransition.objects.filter(cause=TransitionCause.RULES).count() == 5
