@@ -27,8 +27,20 @@ class ScopeParams(Schema):
 
 
 class PeriodParams(ScopeParams):
-    start: datetime.date = Field(..., description="First day (organisation's time zone).")
-    end: datetime.date = Field(..., description="Last day, included; at most 366 days on.")
+    start: datetime.date | None = Field(
+        None, description="First day (organisation's time zone); the 1st of this month."
+    )
+    end: datetime.date | None = Field(
+        None, description="Last day, included, at most 366 days on; today by default."
+    )
+
+    def period(self, time_zone: str) -> tuple[datetime.date, datetime.date]:
+        from zoneinfo import ZoneInfo
+
+        from django.utils import timezone
+
+        today = timezone.now().astimezone(ZoneInfo(time_zone)).date()
+        return self.start or today.replace(day=1), self.end or today
 
 
 class FunnelStepOut(Schema):
@@ -121,8 +133,10 @@ def funnel(request: HttpRequest, params: Query[ScopeParams]) -> dict[str, Any]:
 )
 def movement(request: HttpRequest, params: Query[PeriodParams]) -> list[selectors.Movement]:
     """How many members moved between each pair of stages from `start` to `end`."""
+    actor = actor_of(request)
+    start, end = params.period(actor.organization.time_zone)
     return selectors.stage_movement(
-        actor=actor_of(request), scope=_scope(request, params), start=params.start, end=params.end
+        actor=actor, scope=_scope(request, params), start=start, end=end
     )
 
 
@@ -135,11 +149,13 @@ def transitions(
     request: HttpRequest, filters: Query[TransitionFilters], page: Query[PageParams]
 ) -> dict[str, Any]:
     """The stage changes of the period (newest first): who moved, when and why."""
+    actor = actor_of(request)
+    start, end = filters.period(actor.organization.time_zone)
     rows = selectors.list_movers(
-        actor=actor_of(request),
+        actor=actor,
         scope=_scope(request, filters),
-        start=filters.start,
-        end=filters.end,
+        start=start,
+        end=end,
         from_stage=filters.from_stage,
         to_stage=filters.to_stage,
         first_placement=filters.first_placement,

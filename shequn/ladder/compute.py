@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from shequn.activity.facts import MEMBER_FACTS, FactWindows, build_member_facts
 from shequn.core.sqlsets import (
     Members,
     distinct,
@@ -23,9 +24,6 @@ from shequn.core.sqlsets import (
 from shequn.ladder.models import LadderRules, Stage, TransitionCause
 from shequn.organizations.models import Organization
 
-# Activities that are not engagement: membership bookkeeping.
-NOT_ENGAGEMENT = ("join", "leave")
-PURCHASE = "purchase"
 TMP = "shequn_ladder_computed"
 
 
@@ -41,24 +39,46 @@ def rules_for(organization: Organization) -> LadderRules:
     return rules or LadderRules(organization=organization)
 
 
-def compute_stages(
-    organization: Organization, members: Members, as_of: datetime.datetime
-) -> StageCounts:
-    """Compute and store the stages of `members` as of `as_of`; call inside a transaction."""
+def stage_windows(
+    organization: Organization, as_of: datetime.datetime
+) -> tuple[datetime.datetime, datetime.datetime]:
     rules = rules_for(organization)
     zone = organization.time_zone
+    return (
+        window_start(as_of, rules.understands_window_days, zone),
+        window_start(as_of, rules.familiar_window_days, zone),
+    )
+
+
+def compute_stages(
+    organization: Organization,
+    members: Members,
+    as_of: datetime.datetime,
+    *,
+    facts_ready: bool = False,
+) -> StageCounts:
+    """Compute and store the stages of `members` as of `as_of`; call inside a transaction.
+
+    Reads the facts table (shequn.activity.facts), built here unless `facts_ready`."""
+    rules = rules_for(organization)
+    zone = organization.time_zone
+    if not facts_ready:
+        short_since, long_since = stage_windows(organization, as_of)
+        weeks = tuple(window_start(as_of, d, zone) for d in (7, 14, 21, 28))
+        build_member_facts(
+            organization.pk,
+            members,
+            as_of,
+            FactWindows(short_since, long_since, {}, weeks),  # type: ignore[arg-type]
+        )
     ts = timestamp_type()
     temp_table(
         TMP,
         "member_id bigint PRIMARY KEY, stage smallint NOT NULL, n_short integer NOT NULL, "
         f"n_long integer NOT NULL, n_buy integer NOT NULL, last_active {ts}, first_joined {ts}",
     )
-    act_scope, act_params = members.sql("a.member_id")
     ms_scope, ms_params = members.sql("ms.member_id")
     m_scope, m_params = members.sql("m.id")
-    not_engaged = ", ".join(f"'{kind}'" for kind in NOT_ENGAGEMENT)
-    short_since = window_start(as_of, rules.understands_window_days, zone)
-    long_since = window_start(as_of, rules.familiar_window_days, zone)
     familiar_joined_before = window_start(as_of, rules.familiar_min_member_days, zone)
     sql = f"""
         INSERT INTO {TMP} (member_id, stage, n_short, n_long, n_buy, last_active, first_joined)
@@ -76,18 +96,7 @@ def compute_stages(
           COALESCE(a.n_short, 0), COALESCE(a.n_long, 0), COALESCE(a.n_buy, 0),
           a.last_active, j.first_joined
         FROM members_member m
-        LEFT JOIN (
-          SELECT a.member_id AS member_id,
-            SUM(CASE WHEN a.kind NOT IN ({not_engaged}) AND a.occurred_at >= %s
-                THEN 1 ELSE 0 END) AS n_short,
-            SUM(CASE WHEN a.kind NOT IN ({not_engaged}) AND a.occurred_at >= %s
-                THEN 1 ELSE 0 END) AS n_long,
-            SUM(CASE WHEN a.kind = '{PURCHASE}' THEN 1 ELSE 0 END) AS n_buy,
-            MAX(CASE WHEN a.kind NOT IN ({not_engaged}) THEN a.occurred_at END) AS last_active
-          FROM activity_activity a
-          WHERE a.organization_id = %s AND {act_scope} AND a.occurred_at <= %s
-          GROUP BY a.member_id
-        ) a ON a.member_id = m.id
+        LEFT JOIN {MEMBER_FACTS} a ON a.member_id = m.id
         LEFT JOIN (
           SELECT ms.member_id AS member_id, MIN(ms.joined_at) AS first_joined
           FROM members_membership ms
@@ -102,11 +111,6 @@ def compute_stages(
         familiar_joined_before,
         rules.familiar_min_activities,
         rules.understands_min_activities,
-        short_since,
-        long_since,
-        organization.pk,
-        *act_params,
-        as_of,
         *ms_params,
         as_of,
         organization.pk,

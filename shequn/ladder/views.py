@@ -110,7 +110,8 @@ def movers(request: OperatorRequest) -> HttpResponse:
 def rules(request: OperatorRequest) -> HttpResponse:
     actor = request.operator_scope
     actor.require(actor.is_org_admin)
-    form = LadderRulesForm(request.POST or None, instance=rules_for(actor.organization))
+    data = request.POST if request.method == "POST" else None
+    form = LadderRulesForm(data, instance=rules_for(actor.organization))
     if request.method == "POST":
         try:
             services.save_ladder_rules(actor=actor, data=request.POST)

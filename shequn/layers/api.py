@@ -42,7 +42,7 @@ class LayerMemberPage(PageMeta):
 
 
 class LayerFilter(Schema):
-    layer: Layer
+    layer: Layer = Layer.CORE
 
 
 class MemberLayerOut(Schema):

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import connection
 
+from shequn.activity.facts import FACTS, FactWindows, build_member_facts
 from shequn.core.sqlsets import (
     Members,
     execute,
@@ -152,31 +153,103 @@ def compute_cutoffs(
     return execute(sql, [as_of, organization.pk, min_win, *params[1:], *c_params])
 
 
+def layer_lookback(organization: Organization, as_of: datetime.datetime) -> datetime.datetime:
+    """The earliest moment any kind's layer rules look back to."""
+    zone = organization.time_zone
+    return min(
+        min(
+            window_start(as_of, r.window_days, zone),
+            window_start(as_of, r.lurker_silent_days, zone),
+            window_start(as_of, r.dormant_days, zone),
+        )
+        for r in rules_by_kind(organization).values()
+    )
+
+
+def layer_windows(
+    organization: Organization, as_of: datetime.datetime
+) -> dict[str, datetime.datetime]:
+    """Each community kind's activity window (the start of its weighted-activity count)."""
+    return {
+        kind: window_start(as_of, rules.window_days, organization.time_zone)
+        for kind, rules in rules_by_kind(organization).items()
+    }
+
+
+def compute_cutoffs_from_facts(organization: Organization, as_of: datetime.datetime) -> int:
+    """`compute_cutoffs` for every community, from a facts table of the WHOLE organisation
+    (a full run builds one); how many communities."""
+    _load_rules(organization, as_of)
+    execute(
+        "DELETE FROM layers_layercutoff WHERE community_id IN "
+        "(SELECT c.id FROM organizations_community c WHERE c.organization_id = %s)",
+        [organization.pk],
+    )
+    sql = f"""
+        INSERT INTO layers_layercutoff (community_id, core_score, active_score, computed_at)
+        SELECT c.id,
+          MIN(CASE WHEN ranked.rn <= (c.member_count * r.core_pct + 99) / 100
+              THEN ranked.score END),
+          MIN(CASE WHEN ranked.rn <= (c.member_count * (r.core_pct + r.active_pct) + 99) / 100
+              THEN ranked.score END),
+          %s
+        FROM organizations_community c
+        JOIN {RULES_TMP} r ON r.kind = c.kind
+        LEFT JOIN (
+          SELECT f.community_id AS community_id, f.score AS score,
+            ROW_NUMBER() OVER (PARTITION BY f.community_id ORDER BY f.score DESC) AS rn
+          FROM {FACTS} f
+          JOIN members_membership ms ON ms.member_id = f.member_id
+            AND ms.community_id = f.community_id AND ms.status = 'active'
+          WHERE f.score > 0
+        ) ranked ON ranked.community_id = c.id
+        WHERE c.organization_id = %s
+        GROUP BY c.id
+    """  # noqa: S608
+    return execute(sql, [as_of, organization.pk])
+
+
 def compute_layers(
-    organization: Organization, members: Members, as_of: datetime.datetime
+    organization: Organization,
+    members: Members,
+    as_of: datetime.datetime,
+    *,
+    facts_ready: bool = False,
 ) -> LayerCounts:
     """Compute and store the layers of `members`' active memberships; inside a transaction.
 
+    Reads the facts table (shequn.activity.facts), built here unless `facts_ready`.
     Communities without a cut-off row (new since the last full run) are ranked first."""
-    earliest = _load_rules(organization, as_of)
-    ts = timestamp_type()
+    zone = organization.time_zone
+    if not facts_ready:
+        from shequn.ladder.compute import stage_windows
+
+        short_since, long_since = stage_windows(organization, as_of)
+        weeks = tuple(window_start(as_of, d, zone) for d in (7, 14, 21, 28))
+        build_member_facts(
+            organization.pk,
+            members,
+            as_of,
+            FactWindows(
+                short_since,
+                long_since,
+                layer_windows(organization, as_of),
+                weeks,  # type: ignore[arg-type]
+                layer_lookback(organization, as_of),
+            ),
+        )
+    ms_scope, ms_params = members.sql("ms.member_id")
+    missing = [row[0] for row in _fetch_missing_cutoffs(organization, ms_scope, list(ms_params))]
+    if missing:
+        compute_cutoffs(organization, as_of, missing)
+    _load_rules(organization, as_of)
     temp_table(
         FACTS_TMP,
         "membership_id bigint PRIMARY KEY, member_id bigint NOT NULL, "
         "community_id bigint NOT NULL, layer varchar(10) NOT NULL",
     )
-    del ts
-    ms_scope, ms_params = members.sql("ms.member_id")
-    act_scope, act_params = members.sql("a.member_id")
-    missing = [row[0] for row in _fetch_missing_cutoffs(organization, ms_scope, list(ms_params))]
-    if missing:
-        compute_cutoffs(organization, as_of, missing)
-        _load_rules(organization, as_of)
-    w1, w2, w3, w4 = (window_start(as_of, days, organization.time_zone) for days in (7, 14, 21, 28))
-    not_engaged = ", ".join(f"'{k}'" for k in NOT_ENGAGEMENT)
-    speaking = ", ".join(f"'{k}'" for k in MESSAGE_KINDS)
-    weeks = "(COALESCE(f.w1, 0) + COALESCE(f.w2, 0) + COALESCE(f.w3, 0) + COALESCE(f.w4, 0))"
     score = "COALESCE(f.score, 0)"
+    weeks_sql = "COALESCE(f.weeks, 0)"
     sql = f"""
         INSERT INTO {FACTS_TMP} (membership_id, member_id, community_id, layer)
         SELECT ms.id, ms.member_id, ms.community_id,
@@ -189,7 +262,7 @@ def compute_layers(
                  AND (f.last_message IS NULL OR f.last_message < r.lurker_since)
               THEN '{Layer.LURKER}'
             WHEN {score} > 0 AND k.core_score IS NOT NULL AND {score} >= k.core_score
-                 AND {weeks} >= r.core_weeks THEN '{Layer.CORE}'
+                 AND {weeks_sql} >= r.core_weeks THEN '{Layer.CORE}'
             WHEN r.pct = 0 AND {score} >= r.active_min THEN '{Layer.ACTIVE}'
             WHEN r.pct = 1 AND {score} > 0 AND k.active_score IS NOT NULL
                  AND {score} >= k.active_score THEN '{Layer.ACTIVE}'
@@ -199,39 +272,10 @@ def compute_layers(
         JOIN organizations_community c ON c.id = ms.community_id
         JOIN {RULES_TMP} r ON r.kind = c.kind
         LEFT JOIN layers_layercutoff k ON k.community_id = c.id
-        LEFT JOIN (
-          SELECT a.community_id AS community_id, a.member_id AS member_id,
-            SUM(CASE WHEN a.occurred_at >= r2.win_since THEN a.weight ELSE 0 END) AS score,
-            MAX(CASE WHEN a.occurred_at >= %s THEN 1 ELSE 0 END) AS w1,
-            MAX(CASE WHEN a.occurred_at >= %s AND a.occurred_at < %s THEN 1 ELSE 0 END) AS w2,
-            MAX(CASE WHEN a.occurred_at >= %s AND a.occurred_at < %s THEN 1 ELSE 0 END) AS w3,
-            MAX(CASE WHEN a.occurred_at >= %s AND a.occurred_at < %s THEN 1 ELSE 0 END) AS w4,
-            MAX(a.occurred_at) AS last_active,
-            MAX(CASE WHEN a.kind IN ({speaking}) THEN a.occurred_at END) AS last_message
-          FROM activity_activity a
-          JOIN organizations_community c2 ON c2.id = a.community_id
-          JOIN {RULES_TMP} r2 ON r2.kind = c2.kind
-          WHERE a.organization_id = %s AND {act_scope} AND a.occurred_at >= %s
-            AND a.occurred_at <= %s AND a.kind NOT IN ({not_engaged})
-          GROUP BY a.community_id, a.member_id
-        ) f ON f.community_id = ms.community_id AND f.member_id = ms.member_id
+        LEFT JOIN {FACTS} f ON f.member_id = ms.member_id AND f.community_id = ms.community_id
         WHERE c.organization_id = %s AND ms.status = 'active' AND {ms_scope}
     """  # noqa: S608
-    params: list[object] = [
-        w1,
-        w2,
-        w1,
-        w3,
-        w2,
-        w4,
-        w3,
-        organization.pk,
-        *act_params,
-        earliest,
-        as_of,
-        organization.pk,
-        *ms_params,
-    ]
+    params: list[object] = [organization.pk, *ms_params]
     count = execute(sql, params)
     target = "layers_membershiplayer"
     changed = execute(

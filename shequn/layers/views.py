@@ -51,7 +51,7 @@ def rules(request: OperatorRequest, kind: str = CommunityKind.REGIONAL) -> HttpR
     if kind not in CommunityKind.values:
         raise Http404(_("No such community kind."))
     current = rules_by_kind(actor.organization)[kind]
-    form = LayerRulesForm(request.POST or None, instance=current)
+    form = LayerRulesForm(request.POST if request.method == "POST" else None, instance=current)
     status = 200
     if request.method == "POST":
         try:

@@ -24,19 +24,30 @@ from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 
-from shequn.core.sqlsets import Members
-from shequn.ladder.compute import compute_stages
+from shequn.activity.facts import FactWindows, build_member_facts, drop_member_facts
+from shequn.core.sqlsets import Members, window_start
+from shequn.ladder.compute import compute_stages, stage_windows
 from shequn.ladder.rollups import refresh_stage_counts
-from shequn.layers.compute import compute_cutoffs, compute_layers
+from shequn.layers.compute import (
+    compute_cutoffs_from_facts,
+    compute_layers,
+    layer_lookback,
+    layer_windows,
+)
 from shequn.layers.rollups import refresh_layer_counts
 from shequn.members.models import Member
 from shequn.organizations.models import Organization
 from shequn.profiles.models import PendingRecompute, RecomputeKind, RecomputeRun, RecomputeStatus
-from shequn.tags.rules import active_rule_tags, apply_rule_tags
+from shequn.tags.rules import (
+    active_rule_tags,
+    apply_rule_tags,
+    rule_tag_columns,
+    scan_keywords,
+)
 
 logger = logging.getLogger(__name__)
 
-PART_SIZE = 50_000
+PART_SIZE = 100_000
 INCREMENTAL_BATCH = 5_000
 STALE_AFTER = datetime.timedelta(minutes=15)
 
@@ -51,16 +62,57 @@ class Totals:
 
 
 def _compute(
-    organization: Organization, members: Members, as_of: datetime.datetime, totals: Totals
+    organization: Organization,
+    members: Members,
+    as_of: datetime.datetime,
+    totals: Totals,
+    *,
+    scan_keywords_first: bool = True,
+    with_cutoffs: bool = False,
 ) -> None:
-    stages = compute_stages(organization, members, as_of)
-    layers = compute_layers(organization, members, as_of)
-    tags = apply_rule_tags(organization, members, as_of, active_rule_tags(organization))
+    """Stages, then layers, then rule tags (which read both) for `members`, from one pass over
+    their activities (shequn.activity.facts). `with_cutoffs`: `members` is the whole
+    organisation, so the same facts rank every community first."""
+    build_member_facts(organization.pk, members, as_of, fact_windows(organization, as_of))
+    if with_cutoffs:
+        compute_cutoffs_from_facts(organization, as_of)
+    stages = compute_stages(organization, members, as_of, facts_ready=True)
+    layers = compute_layers(organization, members, as_of, facts_ready=True)
+    tags = apply_rule_tags(
+        organization,
+        members,
+        as_of,
+        active_rule_tags(organization),
+        scan=scan_keywords_first,
+        facts_ready=True,
+    )
+    drop_member_facts()
     totals.members += stages.members
     totals.stage_changes += stages.changes
     totals.layer_changes += layers.changes
     totals.tags_added += tags.added
     totals.tags_removed += tags.removed
+
+
+def fact_windows(organization: Organization, as_of: datetime.datetime) -> FactWindows:
+    short_since, long_since = stage_windows(organization, as_of)
+    zone = organization.time_zone
+    w1, w2, w3, w4 = (window_start(as_of, days, zone) for days in (7, 14, 21, 28))
+    return FactWindows(
+        short_since,
+        long_since,
+        layer_windows(organization, as_of),
+        (w1, w2, w3, w4),
+        layer_lookback(organization, as_of),
+        rule_tag_columns(organization, as_of),
+    )
+
+
+def _cutoffs(organization: Organization, as_of: datetime.datetime) -> None:
+    """Rank every community once, from the facts of the whole organisation."""
+    build_member_facts(organization.pk, Members(), as_of, fact_windows(organization, as_of))
+    compute_cutoffs_from_facts(organization, as_of)
+    drop_member_facts()
 
 
 def _add(run: RecomputeRun, totals: Totals, **fields: object) -> None:
@@ -125,9 +177,15 @@ def run_full_recompute(
     as_of = run.as_of
     last = Member.objects.filter(organization=organization).aggregate(m=Max("pk"))["m"] or 0
     try:
-        if run.cursor == 0:
+        with transaction.atomic():
+            # Messages the keyword rules have not read yet (all of them for a new rule).
+            scan_keywords(active_rule_tags(organization))
+        whole = run.cursor == 0 and (
+            Member.objects.filter(organization=organization).count() <= part_size
+        )
+        if run.cursor == 0 and not whole:
             with transaction.atomic():
-                compute_cutoffs(organization, as_of)
+                _cutoffs(organization, as_of)
         parts = 0
         while run.cursor < last:
             if stop_after_parts is not None and parts >= stop_after_parts:
@@ -135,7 +193,14 @@ def run_full_recompute(
             lo, hi = run.cursor + 1, _part_end(organization, run.cursor, part_size, last)
             totals = Totals()
             with transaction.atomic():
-                _compute(organization, Members(lo=lo, hi=hi), as_of, totals)
+                _compute(
+                    organization,
+                    Members() if whole else Members(lo=lo, hi=hi),
+                    as_of,
+                    totals,
+                    scan_keywords_first=False,
+                    with_cutoffs=whole,
+                )
                 _add(run, totals, cursor=hi)
             run.cursor = hi
             parts += 1

@@ -58,7 +58,9 @@ class TagCounts:
 # Checking --------------------------------------------------------------------------------
 
 
-def _positive_int(value: Any, field: str, *, low: int, high: int, default: int | None) -> int | None:
+def _positive_int(
+    value: Any, field: str, *, low: int, high: int, default: int | None
+) -> int | None:
     if value in (None, ""):
         return default
     if isinstance(value, bool) or not isinstance(value, int | str):
@@ -132,9 +134,10 @@ def clean_rule(
     link_id = _positive_int(
         params.get("invite_link_id"), "invite_link_id", low=1, high=2**62, default=None
     )
-    if link_id is None or not InviteLink.objects.filter(
-        pk=link_id, organization=organization
-    ).exists():
+    if (
+        link_id is None
+        or not InviteLink.objects.filter(pk=link_id, organization=organization).exists()
+    ):
         raise ValidationError({"invite_link_id": _("Choose an invite link of yours.")})
     return {"invite_link_id": link_id}
 
@@ -173,15 +176,19 @@ def _clean_keyword(
         pattern = words[0]
         if len(pattern) > REGEX_MAX_LENGTH:
             raise ValidationError(
-                {"keywords": _("The expression is longer than %(n)d characters.")
-                 % {"n": REGEX_MAX_LENGTH}}
+                {
+                    "keywords": _("The expression is longer than %(n)d characters.")
+                    % {"n": REGEX_MAX_LENGTH}
+                }
             )
         try:
             re.compile(pattern)
         except re.error as exc:
             raise ValidationError(
-                {"keywords": _("This is not a valid regular expression: %(error)s")
-                 % {"error": str(exc)}}
+                {
+                    "keywords": _("This is not a valid regular expression: %(error)s")
+                    % {"error": str(exc)}
+                }
             ) from exc
         _check_database_regex(pattern)
     else:
@@ -239,9 +246,9 @@ def word_hits(text: str, words: Iterable[str]) -> int:
     return sum(1 for token in tokenizer.cut(text) if token.lower() in wanted)
 
 
-def _since(organization: Organization, rule: Mapping[str, Any], as_of: datetime.datetime) -> (
-    datetime.datetime | None
-):
+def _since(
+    organization: Organization, rule: Mapping[str, Any], as_of: datetime.datetime
+) -> datetime.datetime | None:
     days = rule.get("window_days")
     return window_start(as_of, int(days), organization.time_zone) if days else None
 
@@ -255,9 +262,7 @@ def _activities(
     return qs.filter(member_id__gte=members.lo, member_id__lte=members.hi)
 
 
-def matching_query(
-    tag: Tag, members: Members, as_of: datetime.datetime
-) -> QuerySet[Any] | None:
+def matching_query(tag: Tag, members: Members, as_of: datetime.datetime) -> QuerySet[Any] | None:
     """The member ids a rule matches, as a query (None for word-keyword rules)."""
     organization = tag.organization
     rule = tag.rule
@@ -293,7 +298,11 @@ def matching_query(
     if rule.get("match") == MATCH_REGEX:
         acts = acts.filter(kind__in=SPEAKING_KINDS, text__regex=rule["keywords"][0])
         return _at_least(acts, int(rule.get("min_count") or 1))
-    return None
+    if tag.pk is None:
+        return None  # an unsaved rule (a preview) has no hits: keyword_matches reads messages
+    from shequn.tags.keywords import keyword_members
+
+    return keyword_members(tag, members, since)
 
 
 def _in(qs: QuerySet[Any], field: str, members: Members) -> QuerySet[Any]:
@@ -310,10 +319,11 @@ def _at_least(acts: QuerySet[Activity], count: int) -> QuerySet[Any]:
 
 
 def keyword_matches(
-    tags: list[Tag], members: Members, as_of: datetime.datetime
+    tags: list[Tag], members: Members, as_of: datetime.datetime, *, limit: int | None = None
 ) -> dict[int, set[int]]:
     """Members matched by each word-keyword rule (tag id → member ids), from one scan of the
-    candidate messages of all the rules."""
+    candidate messages of all the rules (the newest `limit` candidates when given: a preview
+    before a rule is saved; a saved rule reads its kept hits instead)."""
     if not tags:
         return {}
     organization = tags[0].organization
@@ -329,7 +339,9 @@ def keyword_matches(
         acts = acts.filter(occurred_at__gte=earliest)
     rules = [(tag, _since(organization, tag.rule, as_of)) for tag in tags]
     counts: dict[int, dict[int, int]] = {tag.pk: {} for tag in tags}
-    rows = acts.order_by().values_list("member_id", "occurred_at", "text")
+    rows = acts.order_by("-pk").values_list("member_id", "occurred_at", "text")
+    if limit is not None:
+        rows = rows[:limit]
     for member_id, occurred_at, text in rows.iterator(chunk_size=SCAN_CHUNK):
         lowered = text.lower()
         for tag, since in rules:
@@ -360,42 +372,93 @@ def active_rule_tags(organization: Organization) -> list[Tag]:
     )
 
 
+def word_keyword_tags(tags: Iterable[Tag]) -> list[Tag]:
+    return [
+        t for t in tags if t.rule_type == RuleType.KEYWORD and t.rule.get("match") != MATCH_REGEX
+    ]
+
+
+def scan_keywords(tags: Iterable[Tag]) -> int:
+    """Let every word-keyword rule among `tags` read the messages it has not read (their hits
+    are kept: shequn.tags.keywords); how many hits. Inside a transaction."""
+    from shequn.tags.keywords import scan_keyword_tag
+
+    return sum(scan_keyword_tag(tag) for tag in word_keyword_tags(tags))
+
+
+def _json_text(field: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"a.properties ->> '{field}'"
+    return f"json_extract(a.properties, '$.{field}')"
+
+
+def _column(tag: Tag) -> str:
+    return f"rule_{int(tag.pk)}"
+
+
+def rule_tag_columns(
+    organization: Organization, as_of: datetime.datetime
+) -> tuple[tuple[str, str, tuple[object, ...], datetime.datetime | None], ...]:
+    """The per-member counts the event-kind and custom-activity rules need, for the facts
+    pass of the recompute (shequn.activity.facts): they cost a column there instead of a scan
+    of the activities each."""
+    columns = []
+    for tag in active_rule_tags(organization):
+        since = _since(organization, tag.rule, as_of)
+        if tag.rule_type == RuleType.EVENT_KIND:
+            condition = f"a.kind = %s AND {_json_text('event_kind')} = %s"
+            columns.append(
+                (
+                    _column(tag),
+                    condition,
+                    (ActivityKind.EVENT_ATTENDANCE, tag.rule["event_kind"]),
+                    since,
+                )
+            )
+        elif tag.rule_type == RuleType.ACTIVITY_KIND:
+            condition = f"a.kind = %s AND {_json_text('name')} = %s"
+            columns.append(
+                (_column(tag), condition, (ActivityKind.CUSTOM, tag.rule["activity_kind"]), since)
+            )
+    return tuple(columns)
+
+
 def apply_rule_tags(
     organization: Organization,
     members: Members,
     as_of: datetime.datetime,
     tags: list[Tag] | None = None,
+    *,
+    scan: bool = True,
+    facts_ready: bool = False,
 ) -> TagCounts:
     """Bring the rule rows of the switched-on rule tags in line with their rules for
     `members` (after stages and layers are current); inside a transaction."""
     tags = active_rule_tags(organization) if tags is None else tags
-    words = [t for t in tags if t.rule_type == RuleType.KEYWORD and t.rule.get("match") != MATCH_REGEX]
-    found = keyword_matches(words, members, as_of)
+    if scan:
+        scan_keywords(tags)
     added = removed = 0
     for tag in tags:
         temp_table(TMP, "member_id bigint PRIMARY KEY")
-        if tag.pk in found:
-            ids = sorted(found[tag.pk])
-            for start in range(0, len(ids), SCAN_CHUNK):
-                part = ids[start : start + SCAN_CHUNK]
-                execute(
-                    f"INSERT INTO {TMP} (member_id) VALUES "  # noqa: S608
-                    + ", ".join(["(%s)"] * len(part)),
-                    part,
-                )
+        if facts_ready and tag.rule_type in (RuleType.EVENT_KIND, RuleType.ACTIVITY_KIND):
+            # The facts pass counted them (rule_tag_columns), for these members only.
+            from shequn.activity.facts import MEMBER_FACTS
+
+            minimum = int(tag.rule.get("min_count") or 1)
+            execute(
+                f"INSERT INTO {TMP} (member_id) SELECT f.member_id FROM {MEMBER_FACTS} f "  # noqa: S608
+                f"WHERE f.{_column(tag)} >= %s",
+                [minimum],
+            )
         else:
             query = matching_query(tag, members, as_of)
-            assert query is not None
+            assert query is not None  # a saved tag: keyword rules read their kept hits
             sql, params = query.query.sql_with_params()
             execute(
                 f"INSERT INTO {TMP} (member_id) SELECT DISTINCT q.member_id FROM ({sql}) q",  # noqa: S608
                 list(params),
             )
-        # Merged members carry no tags of rules (their survivor does).
-        execute(
-            f"DELETE FROM {TMP} WHERE member_id IN (SELECT m.id FROM members_member m "  # noqa: S608
-            f"WHERE m.id = {TMP}.member_id AND m.merged_into_id IS NOT NULL)"
-        )
+        # (Merged members have no stage, layer, activity or hit left: they match no rule.)
         plus = execute(
             f"""
             INSERT INTO tags_membertag (tag_id, member_id, organization_id, source, added_at,
@@ -424,10 +487,18 @@ def apply_rule_tags(
     return TagCounts(added=added, removed=removed)
 
 
+# A preview of a keyword rule reads at most this many of the newest candidate messages.
+PREVIEW_MESSAGES = 10_000
+
+
 @dataclass(frozen=True)
 class Preview:
     count: int
     examples: list[Member]
+    # Keyword rules: the candidate messages read, and whether that was the newest
+    # PREVIEW_MESSAGES only (the count is then a lower bound).
+    messages_read: int | None = None
+    capped: bool = False
 
 
 def preview_rule(
@@ -447,13 +518,27 @@ def preview_rule(
     members = Member.objects.filter(organization=organization, merged_into__isnull=True)
     if member_filter is not None:
         members = members.filter(member_filter)
+    read: int | None = None
+    capped = False
     if query is None:
-        ids = keyword_matches([_with_pk(tag)], everyone, as_of)[0]
+        from shequn.tags.keywords import candidates
+
+        since = _since(organization, tag.rule, as_of)
+        pool = candidates(organization.pk, tag.rule["keywords"]).filter(occurred_at__lte=as_of)
+        if since is not None:
+            pool = pool.filter(occurred_at__gte=since)
+        read = len(pool.order_by("-pk").values_list("pk", flat=True)[: PREVIEW_MESSAGES + 1])
+        capped = read > PREVIEW_MESSAGES
+        read = min(read, PREVIEW_MESSAGES)
+        ids = keyword_matches([_with_pk(tag)], everyone, as_of, limit=PREVIEW_MESSAGES)[0]
         matched = members.filter(pk__in=sorted(ids)) if ids else members.none()
     else:
         matched = members.filter(pk__in=query)
     return Preview(
-        count=matched.count(), examples=list(matched.order_by("sort_key", "pk")[:examples])
+        count=matched.count(),
+        examples=list(matched.order_by("sort_key", "pk")[:examples]),
+        messages_read=read,
+        capped=capped,
     )
 
 

@@ -226,5 +226,9 @@ def test_new_people_ask_for_merge_suggestions_once(
         assert post(client, [item(1), item(2)]).json()["new"] == 2  # two new members
         cache.clear()  # past the once-a-minute window
         assert post(client, [item(4), item(5)]).json()["new"] == 2  # known ones: no ask
-    scheduled = [(t.name, tuple(t.args)) for t in huey_immediate.scheduled()]
+    scheduled = [
+        (t.name, tuple(t.args))
+        for t in huey_immediate.scheduled()
+        if t.name != "recompute_pending"  # the recompute of stages and layers: its own tests
+    ]
     assert scheduled == [("find_merge_suggestions", (org.pk,))]
