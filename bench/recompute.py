@@ -356,7 +356,7 @@ def measure_segments(org_id: int) -> dict[str, Any]:
     from django.db import connection
 
     try:
-        from shequn.segments import selectors as seg  # noqa: F401
+        from shequn.segments import selectors as seg
         from shequn.segments.filters import SegmentFilters  # noqa: F401
     except ImportError:
         return {"skipped": "shequn.segments has no count_segment yet"}
@@ -395,7 +395,7 @@ def measure_segments(org_id: int) -> dict[str, Any]:
     plain = timed(count_plain)
     out: dict[str, Any] = {"plain_count_seconds": plain}
     try:
-        from shequn.segments.filters import parse_filters
+        from shequn.segments.filters import clean_filters
 
         cases = {
             "stage 3-6": {"stages": [3, 4, 5, 6]},
@@ -403,7 +403,7 @@ def measure_segments(org_id: int) -> dict[str, Any]:
             "active in 30 days ≥5": {"activity": {"kinds": [], "min_count": 5, "window_days": 30}},
         }
         for name, raw in cases.items():
-            filters = parse_filters(raw, organization=org, actor=actor)
+            filters = clean_filters(actor=actor, data=raw)
             count = timed(lambda f=filters: seg.count_segment(actor=actor, filters=f))
             first = timed(
                 lambda f=filters: list(

@@ -89,3 +89,10 @@ def day_start(as_of: datetime.datetime, days_back: int, time_zone: str) -> datet
 def window_start(as_of: datetime.datetime, days: int, time_zone: str) -> datetime.datetime:
     """The start of the window of the last `days` calendar days (today included)."""
     return day_start(as_of, max(days, 1) - 1, time_zone)
+
+
+def analyze(name: str) -> None:
+    """Give PostgreSQL the statistics of a temporary table just filled (autovacuum never
+    analyses temporary tables, and a plan for an "empty" table is a poor plan)."""
+    if connection.vendor == "postgresql":
+        execute(f"ANALYZE {name}")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from shequn.activity.facts import MEMBER_FACTS, FactWindows, build_member_facts
 from shequn.core.sqlsets import (
     Members,
+    analyze,
     distinct,
     execute,
     temp_table,
@@ -117,6 +118,7 @@ def compute_stages(
         *m_params,
     ]
     count = execute(sql, params)
+    analyze(TMP)
     changes = execute(
         f"""
         INSERT INTO ladder_stagetransition (organization_id, member_id, from_stage, to_stage,
@@ -155,7 +157,7 @@ def compute_stages(
         SELECT c.member_id, %s, c.stage, c.stage, %s, FALSE, '', NULL, NULL, c.n_buy,
           c.last_active, c.first_joined
         FROM {TMP} c
-        WHERE NOT EXISTS (SELECT 1 FROM {target} s WHERE s.member_id = c.member_id)
+        WHERE 1 = 1 ON CONFLICT (member_id) DO NOTHING
         """,  # noqa: S608
         [organization.pk, as_of],
     )

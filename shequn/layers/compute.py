@@ -21,6 +21,7 @@ from django.db import connection
 from shequn.activity.facts import FACTS, FactWindows, build_member_facts
 from shequn.core.sqlsets import (
     Members,
+    analyze,
     execute,
     temp_table,
     timestamp_type,
@@ -277,6 +278,7 @@ def compute_layers(
     """  # noqa: S608
     params: list[object] = [organization.pk, *ms_params]
     count = execute(sql, params)
+    analyze(FACTS_TMP)
     target = "layers_membershiplayer"
     changed = execute(
         f"""
@@ -292,7 +294,7 @@ def compute_layers(
           since)
         SELECT t.membership_id, %s, t.community_id, t.member_id, t.layer, %s
         FROM {FACTS_TMP} t
-        WHERE NOT EXISTS (SELECT 1 FROM {target} x WHERE x.membership_id = t.membership_id)
+        WHERE 1 = 1 ON CONFLICT (membership_id) DO NOTHING
         """,  # noqa: S608
         [organization.pk, as_of],
     )

@@ -345,7 +345,9 @@ def _identity_fields(model: type[models.Model]) -> list[str]:
 def _memberships_changed(source: Member, target: Member) -> None:
     """Tell other apps (invite link counters) that the two members' memberships changed."""
     send_memberships_changed(
-        Membership.objects.filter(member_id__in=[source.pk, target.pk]).values_list("pk", flat=True),
+        Membership.objects.filter(member_id__in=[source.pk, target.pk]).values_list(
+            "pk", flat=True
+        ),
         member_ids=[source.pk, target.pk],
     )
 

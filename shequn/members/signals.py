@@ -18,9 +18,7 @@ from django.dispatch import Signal
 memberships_changed = Signal()
 
 
-def send_memberships_changed(
-    membership_ids: Iterable[int], member_ids: Iterable[int] = ()
-) -> None:
+def send_memberships_changed(membership_ids: Iterable[int], member_ids: Iterable[int] = ()) -> None:
     ids = sorted(set(membership_ids))
     members = sorted(set(member_ids))
     if ids or members:

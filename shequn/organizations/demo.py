@@ -404,6 +404,9 @@ class _Builder:
             organization=organization, identities__external_id__startswith=DUPLICATE_PREFIX
         ).update(created_at=self.now - timedelta(days=3))
         self._seed_joining(organization)
+        from shequn.profiles.demo import seed_demo_knowing
+
+        seed_demo_knowing(organization=organization, now=self.now)
         return DemoResult(
             organization=organization, member_count=len(self.members), member_login=member_login
         )

@@ -76,7 +76,11 @@ class PendingRecompute(models.Model):
     merge_derived = True
 
     member = models.OneToOneField(
-        Member, on_delete=models.CASCADE, primary_key=True, related_name="+", verbose_name=_("member")
+        Member,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+        verbose_name=_("member"),
     )
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organisation")

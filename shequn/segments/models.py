@@ -11,6 +11,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from shequn.accounts.models import Operator
+from shequn.core.collation import SORT_KEY_MAX_LENGTH
 from shequn.core.models import TimeStampedModel
 from shequn.organizations.models import Chapter, Organization
 
@@ -19,7 +20,10 @@ SEGMENT_NAME_MAX_LENGTH = 60
 
 class Segment(TimeStampedModel):
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="segments", verbose_name=_("organisation")
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="segments",
+        verbose_name=_("organisation"),
     )
     chapter = models.ForeignKey(
         Chapter,
@@ -32,6 +36,10 @@ class Segment(TimeStampedModel):
     name = models.CharField(_("name"), max_length=SEGMENT_NAME_MAX_LENGTH)
     description = models.CharField(_("description"), max_length=200, blank=True)
     filters = models.JSONField(_("filters"), default=dict)
+    # `sort_key_for(name)` (shequn.core.collation): lists sort names by pinyin through an index.
+    sort_key = models.CharField(
+        _("sort key"), max_length=SORT_KEY_MAX_LENGTH, default="", editable=False
+    )
     created_by = models.ForeignKey(
         Operator,
         on_delete=models.SET_NULL,
@@ -44,9 +52,13 @@ class Segment(TimeStampedModel):
     class Meta:
         verbose_name = _("segment")
         verbose_name_plural = _("segments")
-        ordering = ["name", "id"]
+        ordering = ["sort_key", "id"]
         constraints = [
             models.UniqueConstraint(fields=["organization", "name"], name="segment_unique_name"),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "sort_key", "id"], name="segment_org_sort"),
+            models.Index(fields=["chapter", "sort_key", "id"], name="segment_chapter_sort"),
         ]
 
     def __str__(self) -> str:

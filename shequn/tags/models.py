@@ -35,7 +35,10 @@ class TagGroup(TimeStampedModel):
     """A group of tags: expertise, industry, interest, city, …"""
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="tag_groups", verbose_name=_("organisation")
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="tag_groups",
+        verbose_name=_("organisation"),
     )
     name = models.CharField(_("name"), max_length=GROUP_NAME_MAX_LENGTH)
     colour = models.CharField(
@@ -115,6 +118,13 @@ class Tag(TimeStampedModel):
     def is_rule(self) -> bool:
         return bool(self.rule_type)
 
+    @property
+    def shown_colour(self) -> str:
+        """The tag's colour, else its group's, else grey (read `group` with select_related)."""
+        if self.colour:
+            return self.colour
+        return self.group.colour if self.group_id and self.group else TagColour.GREY
+
 
 class TagSource(models.TextChoices):
     MANUAL = "manual", _("By hand")
@@ -155,6 +165,13 @@ class MemberTag(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["tag", "member"], name="member_tag_once"),
         ]
+        # A tag's member list, newest first (docs/tags.md); by name it walks the members'
+        # (organization, sort_key, id) index and probes the unique key above.
+        indexes = [models.Index(fields=["tag", "-added_at", "-id"], name="member_tag_newest")]
 
     def __str__(self) -> str:
         return f"{self.member_id}: {self.tag_id}"
+
+
+# The keyword rules' findings (a module of their own, read by shequn.tags.keywords).
+from shequn.tags.keyword_models import KeywordHit, KeywordScan  # noqa: E402, F401

@@ -464,10 +464,9 @@ def apply_rule_tags(
             INSERT INTO tags_membertag (tag_id, member_id, organization_id, source, added_at,
               added_by_id)
             SELECT %s, t.member_id, %s, '{TagSource.RULE}', %s, NULL FROM {TMP} t
-            WHERE NOT EXISTS (
-              SELECT 1 FROM tags_membertag x WHERE x.tag_id = %s AND x.member_id = t.member_id)
+            WHERE 1 = 1 ON CONFLICT (tag_id, member_id) DO NOTHING
             """,  # noqa: S608
-            [tag.pk, organization.pk, as_of, tag.pk],
+            [tag.pk, organization.pk, as_of],
         )
         scope, scope_params = members.sql("tags_membertag.member_id")
         minus = execute(

@@ -8,9 +8,26 @@ from tests.matrix import (
     imports,
     invitations,
     joining,
+    ladder,
     member_imports,
     merges,
     payments,
+    profiles,
+    segments,
+    tags,
 )
 
-MODULES = (activity, imports, member_imports, merges, invitations, applications, payments, joining)
+MODULES = (
+    activity,
+    imports,
+    member_imports,
+    merges,
+    invitations,
+    applications,
+    payments,
+    joining,
+    ladder,
+    tags,
+    segments,
+    profiles,
+)

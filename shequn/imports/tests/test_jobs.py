@@ -82,9 +82,7 @@ def test_run_through_huey(org, community, huey_immediate, django_capture_on_comm
         (t.name, tuple(t.args))
         for t in huey_immediate.scheduled()
         if t.name != "recompute_pending"  # the recompute of stages and layers: its own tests
-    ] == [
-        ("find_merge_suggestions", (org.pk,))
-    ]
+    ] == [("find_merge_suggestions", (org.pk,))]
 
 
 def test_merge_suggestions_are_asked_for_once_a_minute(

@@ -5,74 +5,195 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('members', '0016_membership_sources'),
-        ('organizations', '0005_organization_time_zone_auto_merge'),
+        ("accounts", "0001_initial"),
+        ("members", "0016_membership_sources"),
+        ("organizations", "0005_organization_time_zone_auto_merge"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PendingRecompute',
+            name="PendingRecompute",
             fields=[
-                ('member', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='+', serialize=False, to='members.member', verbose_name='member')),
-                ('marked_at', models.DateTimeField(verbose_name='marked at')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organizations.organization', verbose_name='organisation')),
+                (
+                    "member",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="+",
+                        serialize=False,
+                        to="members.member",
+                        verbose_name="member",
+                    ),
+                ),
+                ("marked_at", models.DateTimeField(verbose_name="marked at")),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'member to recompute',
-                'verbose_name_plural': 'members to recompute',
+                "verbose_name": "member to recompute",
+                "verbose_name_plural": "members to recompute",
             },
         ),
         migrations.CreateModel(
-            name='RecomputeRun',
+            name="RecomputeRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('full', 'Full'), ('incremental', 'Incremental')], max_length=12, verbose_name='kind')),
-                ('status', models.CharField(choices=[('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='running', max_length=10, verbose_name='status')),
-                ('started_at', models.DateTimeField(verbose_name='started at')),
-                ('heartbeat_at', models.DateTimeField(verbose_name='last progress')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished at')),
-                ('as_of', models.DateTimeField(verbose_name='as of')),
-                ('cursor', models.BigIntegerField(default=0, verbose_name='done up to member')),
-                ('members', models.PositiveIntegerField(default=0, verbose_name='members')),
-                ('stage_changes', models.PositiveIntegerField(default=0, verbose_name='stage changes')),
-                ('layer_changes', models.PositiveIntegerField(default=0, verbose_name='layer changes')),
-                ('tags_added', models.PositiveIntegerField(default=0, verbose_name='tags added')),
-                ('tags_removed', models.PositiveIntegerField(default=0, verbose_name='tags removed')),
-                ('error', models.TextField(blank=True, verbose_name='error')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organizations.organization', verbose_name='organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("full", "Full"), ("incremental", "Incremental")],
+                        max_length=12,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("running", "Running"), ("done", "Done"), ("failed", "Failed")],
+                        default="running",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("started_at", models.DateTimeField(verbose_name="started at")),
+                ("heartbeat_at", models.DateTimeField(verbose_name="last progress")),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="finished at"),
+                ),
+                ("as_of", models.DateTimeField(verbose_name="as of")),
+                ("cursor", models.BigIntegerField(default=0, verbose_name="done up to member")),
+                ("members", models.PositiveIntegerField(default=0, verbose_name="members")),
+                (
+                    "stage_changes",
+                    models.PositiveIntegerField(default=0, verbose_name="stage changes"),
+                ),
+                (
+                    "layer_changes",
+                    models.PositiveIntegerField(default=0, verbose_name="layer changes"),
+                ),
+                ("tags_added", models.PositiveIntegerField(default=0, verbose_name="tags added")),
+                (
+                    "tags_removed",
+                    models.PositiveIntegerField(default=0, verbose_name="tags removed"),
+                ),
+                ("error", models.TextField(blank=True, verbose_name="error")),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'recompute',
-                'verbose_name_plural': 'recomputes',
-                'ordering': ['-started_at', '-id'],
-                'indexes': [models.Index(fields=['organization', 'kind', 'status'], name='recompute_run_state')],
+                "verbose_name": "recompute",
+                "verbose_name_plural": "recomputes",
+                "ordering": ["-started_at", "-id"],
+                "indexes": [
+                    models.Index(
+                        fields=["organization", "kind", "status"], name="recompute_run_state"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='TalkNote',
+            name="TalkNote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('talked_at', models.DateTimeField(verbose_name='talked at')),
-                ('channel', models.CharField(choices=[('in_person', 'In person'), ('phone', 'Phone call'), ('chat', 'Private chat'), ('video', 'Video call'), ('other', 'Other')], default='chat', max_length=10, verbose_name='how')),
-                ('body', models.TextField(max_length=5000, verbose_name='note')),
-                ('follow_up_on', models.DateField(blank=True, null=True, verbose_name='follow up on')),
-                ('follow_up_done_at', models.DateTimeField(blank=True, null=True, verbose_name='followed up at')),
-                ('author', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='talk_notes', to='accounts.operator', verbose_name='written by')),
-                ('member', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='talk_notes', to='members.member', verbose_name='member')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organizations.organization', verbose_name='organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("talked_at", models.DateTimeField(verbose_name="talked at")),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("in_person", "In person"),
+                            ("phone", "Phone call"),
+                            ("chat", "Private chat"),
+                            ("video", "Video call"),
+                            ("other", "Other"),
+                        ],
+                        default="chat",
+                        max_length=10,
+                        verbose_name="how",
+                    ),
+                ),
+                ("body", models.TextField(max_length=5000, verbose_name="note")),
+                (
+                    "follow_up_on",
+                    models.DateField(blank=True, null=True, verbose_name="follow up on"),
+                ),
+                (
+                    "follow_up_done_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="followed up at"),
+                ),
+                (
+                    "author",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="talk_notes",
+                        to="accounts.operator",
+                        verbose_name="written by",
+                    ),
+                ),
+                (
+                    "member",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="talk_notes",
+                        to="members.member",
+                        verbose_name="member",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'talk note',
-                'verbose_name_plural': 'talk notes',
-                'ordering': ['-talked_at', '-id'],
-                'indexes': [models.Index(fields=['member', 'talked_at', 'id'], name='talk_note_member'), models.Index(condition=models.Q(('follow_up_done_at__isnull', True), ('follow_up_on__isnull', False)), fields=['author', 'follow_up_on'], name='talk_note_follow_up')],
+                "verbose_name": "talk note",
+                "verbose_name_plural": "talk notes",
+                "ordering": ["-talked_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["member", "talked_at", "id"], name="talk_note_member"),
+                    models.Index(
+                        condition=models.Q(
+                            ("follow_up_done_at__isnull", True), ("follow_up_on__isnull", False)
+                        ),
+                        fields=["author", "follow_up_on"],
+                        name="talk_note_follow_up",
+                    ),
+                ],
             },
         ),
     ]

@@ -22,7 +22,7 @@ def _rows(n: int, community_slug: str) -> list[dict[str, object]]:
             "id": f"inc-{i}",
             "channel": "wecom",
             "kind": "message",
-            "occurred_at": "2026-11-2{}T10:00:00+08:00".format(i % 9),
+            "occurred_at": f"2026-11-2{i % 9}T10:00:00+08:00",
             "actor": {"external_id": "wm-1"},
             "community": community_slug,
             "text": "你好",

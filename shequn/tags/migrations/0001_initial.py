@@ -5,79 +5,230 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('members', '0016_membership_sources'),
-        ('organizations', '0005_organization_time_zone_auto_merge'),
+        ("accounts", "0001_initial"),
+        ("members", "0016_membership_sources"),
+        ("organizations", "0005_organization_time_zone_auto_merge"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TagGroup',
+            name="TagGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('name', models.CharField(max_length=40, verbose_name='name')),
-                ('colour', models.CharField(choices=[('grey', 'Grey'), ('red', 'Red'), ('orange', 'Orange'), ('yellow', 'Yellow'), ('green', 'Green'), ('teal', 'Teal'), ('blue', 'Blue'), ('purple', 'Purple')], default='blue', max_length=10, verbose_name='colour')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='position')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tag_groups', to='organizations.organization', verbose_name='organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("name", models.CharField(max_length=40, verbose_name="name")),
+                (
+                    "colour",
+                    models.CharField(
+                        choices=[
+                            ("grey", "Grey"),
+                            ("red", "Red"),
+                            ("orange", "Orange"),
+                            ("yellow", "Yellow"),
+                            ("green", "Green"),
+                            ("teal", "Teal"),
+                            ("blue", "Blue"),
+                            ("purple", "Purple"),
+                        ],
+                        default="blue",
+                        max_length=10,
+                        verbose_name="colour",
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="position")),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tag_groups",
+                        to="organizations.organization",
+                        verbose_name="organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'tag group',
-                'verbose_name_plural': 'tag groups',
-                'ordering': ['position', 'id'],
+                "verbose_name": "tag group",
+                "verbose_name_plural": "tag groups",
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('name', models.CharField(max_length=40, verbose_name='name')),
-                ('colour', models.CharField(blank=True, choices=[('grey', 'Grey'), ('red', 'Red'), ('orange', 'Orange'), ('yellow', 'Yellow'), ('green', 'Green'), ('teal', 'Teal'), ('blue', 'Blue'), ('purple', 'Purple')], max_length=10, verbose_name='colour')),
-                ('description', models.CharField(blank=True, max_length=200, verbose_name='description')),
-                ('rule_type', models.CharField(blank=True, choices=[('keyword', 'A keyword in messages'), ('event_kind', 'Attended an event kind'), ('stage', 'Stage on the ladder'), ('layer', 'Activity layer'), ('invite_link', 'Joined through an invite link'), ('activity_kind', 'A custom activity kind')], max_length=20, verbose_name='rule')),
-                ('rule', models.JSONField(blank=True, default=dict, verbose_name='rule parameters')),
-                ('is_active', models.BooleanField(default=False, verbose_name='switched on')),
-                ('member_count', models.PositiveIntegerField(default=0, editable=False, verbose_name='members')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.operator', verbose_name='created by')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tags', to='organizations.organization', verbose_name='organisation')),
-                ('group', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='tags', to='tags.taggroup', verbose_name='group')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                ("name", models.CharField(max_length=40, verbose_name="name")),
+                (
+                    "colour",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("grey", "Grey"),
+                            ("red", "Red"),
+                            ("orange", "Orange"),
+                            ("yellow", "Yellow"),
+                            ("green", "Green"),
+                            ("teal", "Teal"),
+                            ("blue", "Blue"),
+                            ("purple", "Purple"),
+                        ],
+                        max_length=10,
+                        verbose_name="colour",
+                    ),
+                ),
+                (
+                    "description",
+                    models.CharField(blank=True, max_length=200, verbose_name="description"),
+                ),
+                (
+                    "rule_type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("keyword", "A keyword in messages"),
+                            ("event_kind", "Attended an event kind"),
+                            ("stage", "Stage on the ladder"),
+                            ("layer", "Activity layer"),
+                            ("invite_link", "Joined through an invite link"),
+                            ("activity_kind", "A custom activity kind"),
+                        ],
+                        max_length=20,
+                        verbose_name="rule",
+                    ),
+                ),
+                (
+                    "rule",
+                    models.JSONField(blank=True, default=dict, verbose_name="rule parameters"),
+                ),
+                ("is_active", models.BooleanField(default=False, verbose_name="switched on")),
+                (
+                    "member_count",
+                    models.PositiveIntegerField(default=0, editable=False, verbose_name="members"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.operator",
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="tags",
+                        to="organizations.organization",
+                        verbose_name="organisation",
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="tags",
+                        to="tags.taggroup",
+                        verbose_name="group",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'tag',
-                'verbose_name_plural': 'tags',
-                'ordering': ['group__position', 'group_id', 'name', 'id'],
+                "verbose_name": "tag",
+                "verbose_name_plural": "tags",
+                "ordering": ["group__position", "group_id", "name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='MemberTag',
+            name="MemberTag",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('source', models.CharField(choices=[('manual', 'By hand'), ('rule', 'By rule')], max_length=10, verbose_name='source')),
-                ('added_at', models.DateTimeField(verbose_name='added at')),
-                ('added_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='accounts.operator', verbose_name='added by')),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='member_tags', to='members.member', verbose_name='member')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='organizations.organization', verbose_name='organisation')),
-                ('tag', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='member_tags', to='tags.tag', verbose_name='tag')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("manual", "By hand"), ("rule", "By rule")],
+                        max_length=10,
+                        verbose_name="source",
+                    ),
+                ),
+                ("added_at", models.DateTimeField(verbose_name="added at")),
+                (
+                    "added_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="accounts.operator",
+                        verbose_name="added by",
+                    ),
+                ),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="member_tags",
+                        to="members.member",
+                        verbose_name="member",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="organizations.organization",
+                        verbose_name="organisation",
+                    ),
+                ),
+                (
+                    "tag",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="member_tags",
+                        to="tags.tag",
+                        verbose_name="tag",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'member tag',
-                'verbose_name_plural': 'member tags',
-                'constraints': [models.UniqueConstraint(fields=('tag', 'member'), name='member_tag_once')],
+                "verbose_name": "member tag",
+                "verbose_name_plural": "member tags",
+                "constraints": [
+                    models.UniqueConstraint(fields=("tag", "member"), name="member_tag_once")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='taggroup',
-            constraint=models.UniqueConstraint(fields=('organization', 'name'), name='tag_group_unique_name'),
+            model_name="taggroup",
+            constraint=models.UniqueConstraint(
+                fields=("organization", "name"), name="tag_group_unique_name"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tag',
-            constraint=models.UniqueConstraint(fields=('organization', 'name'), name='tag_unique_name'),
+            model_name="tag",
+            constraint=models.UniqueConstraint(
+                fields=("organization", "name"), name="tag_unique_name"
+            ),
         ),
     ]
