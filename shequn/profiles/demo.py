@@ -37,7 +37,7 @@ def seed_demo_knowing(*, organization: Organization, now: datetime) -> None:
     from shequn.tags.models import RuleType, Tag
     from shequn.tags.services import create_rule_tag, create_tag, create_tag_group, tag_member
 
-    rng = random.Random(8)
+    rng = random.Random(8)  # noqa: S311 - demo data
     admin_operator = Operator.objects.filter(
         organization=organization, role=OperatorRole.ORG_ADMIN
     ).first()

@@ -91,6 +91,9 @@ class PendingRecompute(models.Model):
         verbose_name = _("member to recompute")
         verbose_name_plural = _("members to recompute")
 
+    def __str__(self) -> str:
+        return f"{self.member_id} @ {self.marked_at:%Y-%m-%d %H:%M}"
+
 
 class RecomputeKind(models.TextChoices):
     FULL = "full", _("Full")
