@@ -32,6 +32,7 @@ NOTES = (
 
 def seed_demo_knowing(*, organization: Organization, now: datetime) -> None:
     from shequn.profiles.recompute import run_full_recompute
+    from shequn.profiles.selectors import organization_today
     from shequn.profiles.services import write_talk_note
     from shequn.segments.services import create_segment
     from shequn.tags.models import RuleType, Tag
@@ -71,6 +72,7 @@ def seed_demo_knowing(*, organization: Organization, now: datetime) -> None:
     create_segment(
         actor=admin, name="积极分子与熟客", filters={"stages": [4, 5, 6], "layers": ["core"]}
     )
+    today = organization_today(organization)
     talkers = Membership.objects.filter(
         community__organization=organization, status=MembershipStatus.ACTIVE
     ).order_by("pk")[:3]
@@ -81,7 +83,8 @@ def seed_demo_knowing(*, organization: Organization, now: datetime) -> None:
             body=body,
             channel=channel,
             talked_at=now - timedelta(days=2),
-            follow_up_on=(now + timedelta(days=follow_days)).date() if follow_days else None,
+            # Follow-ups lie ahead of the real today (the service refuses past ones).
+            follow_up_on=today + timedelta(days=follow_days) if follow_days else None,
         )
     run_full_recompute(organization, as_of=now)
 

@@ -30,10 +30,12 @@ MEMBERSHIPS = 567
 # one per write: 3 chapters, 9 communities, 4 operators (the first has no actor), 300 members,
 # the identities, the joins, role changes and leaves, the archive, the member's sign-up
 # + joining and leaving (issue 7): decisions, joins, orders, links
-AUDIT_ENTRIES = 1522
+# + knowing members (issue 8): 2 tag groups, 8 tags and their 64 taggings, 4 rule tags,
+#   2 segments, 3 talk notes
+AUDIT_ENTRIES = 1605
 # the history (shequn.organizations.demo._History), the joins/leaves, and issue 7's application
-# decisions and payments
-ACTIVITIES = 23_505
+# decisions and payments, and issue 8's three looks at a join page and two renewals
+ACTIVITIES = 23_510
 
 
 def load(*args: str) -> str:
