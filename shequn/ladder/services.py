@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from shequn.audit.models import AuditAction
 from shequn.audit.services import record_audit
+from shequn.core.forms import whole_numbers
 from shequn.core.sqlsets import Members
 from shequn.ladder.compute import compute_stages
 from shequn.ladder.models import (
@@ -59,23 +60,7 @@ def save_ladder_rules(*, actor: OperatorScope, data: Mapping[str, Any]) -> Ladde
     """Save the organisation's ladder rules (organisation admins). The stages follow at the
     next recompute."""
     actor.require(actor.is_org_admin)
-    errors: dict[str, str] = {}
-    values: dict[str, int] = {}
-    for name in RULE_FIELDS:
-        low, high = RULE_BOUNDS[name]
-        raw = data.get(name)
-        try:
-            number = int(raw)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            errors[name] = _("Enter a whole number.")
-            continue
-        if isinstance(raw, bool) or not low <= number <= high:
-            errors[name] = _("Enter a number from %(low)d to %(high)d.") % {
-                "low": low,
-                "high": high,
-            }
-            continue
-        values[name] = number
+    values, errors = whole_numbers(data, RULE_BOUNDS)
     if not errors and values["bought_again_min_purchases"] <= values["bought_min_purchases"]:
         errors["bought_again_min_purchases"] = _(
             "“Bought again” needs more purchases than “bought”."

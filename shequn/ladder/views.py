@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from shequn.accounts.decorators import OperatorRequest, operator_required
+from shequn.core.forms import add_service_errors
 from shequn.core.pagination import get_window
 from shequn.ladder import selectors, services
 from shequn.ladder.compute import rules_for
@@ -117,9 +118,7 @@ def rules(request: OperatorRequest) -> HttpResponse:
             services.save_ladder_rules(actor=actor, data=request.POST)
         except ValidationError as exc:
             form.is_valid()
-            for field, errors in exc.message_dict.items():
-                for message in errors:
-                    form.add_error(field if field in form.fields else None, message)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request, _("The ladder rules were saved. Stages follow at the next recompute.")

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from shequn.audit.models import AuditAction
 from shequn.audit.services import record_audit
+from shequn.core.forms import whole_numbers
 from shequn.layers.models import LayerMode, LayerRules
 from shequn.organizations.models import CommunityKind
 
@@ -40,26 +41,10 @@ def save_layer_rules(
     actor.require(actor.is_org_admin)
     if community_kind not in CommunityKind.values:
         raise ValidationError({"community_kind": _("Choose a community kind.")})
-    errors: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    mode = data.get("mode") or LayerMode.THRESHOLDS
-    if mode not in LayerMode.values:
+    numbers, errors = whole_numbers(data, NUMBER_FIELDS)
+    values: dict[str, Any] = {"mode": data.get("mode") or LayerMode.THRESHOLDS, **numbers}
+    if values["mode"] not in LayerMode.values:
         errors["mode"] = _("Choose fixed thresholds or percentile bands.")
-    values["mode"] = mode
-    for name, (low, high) in NUMBER_FIELDS.items():
-        raw = data.get(name)
-        try:
-            number = int(raw)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            errors[name] = _("Enter a whole number.")
-            continue
-        if isinstance(raw, bool) or not low <= number <= high:
-            errors[name] = _("Enter a number from %(low)d to %(high)d.") % {
-                "low": low,
-                "high": high,
-            }
-            continue
-        values[name] = number
     if not errors and values["core_top_percent"] + values["active_band_percent"] > 100:
         errors["active_band_percent"] = _("The core and active bands together exceed 100%.")
     if not errors and values["dormant_days"] < values["lurker_silent_days"]:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from shequn.accounts.decorators import OperatorRequest, operator_required
+from shequn.core.forms import add_service_errors
 from shequn.core.pagination import get_window
 from shequn.layers import selectors, services
 from shequn.layers.compute import rules_by_kind
@@ -58,9 +59,7 @@ def rules(request: OperatorRequest, kind: str = CommunityKind.REGIONAL) -> HttpR
             services.save_layer_rules(actor=actor, community_kind=kind, data=request.POST)
         except ValidationError as exc:
             form.is_valid()
-            for field, errors in exc.message_dict.items():
-                for message in errors:
-                    form.add_error(field if field in form.fields else None, message)
+            add_service_errors(form, exc)
             status = 422
         else:
             messages.success(
