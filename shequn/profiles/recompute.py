@@ -280,6 +280,10 @@ def run_incremental_recompute(
             status=RecomputeStatus.FAILED, error=repr(exc)[:2000], finished_at=timezone.now()
         )
         raise
+    run.refresh_from_db()
+    if run.members == 0:  # another run took the marks first: nothing to show
+        run.delete()
+        return None
     with transaction.atomic():
         refresh_stage_counts(organization)
         refresh_layer_counts(organization)

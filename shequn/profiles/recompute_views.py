@@ -26,8 +26,11 @@ def runs(request: OperatorRequest) -> HttpResponse:
     pending = PendingRecompute.objects.filter(organization=org).values("pk")[: PENDING_CAP + 1]
     waiting = len(pending)
     context = {
-        "runs": RecomputeRun.objects.filter(organization=org).order_by("-started_at", "-id")[
-            :RUNS_SHOWN
+        "runs": [
+            (run, (run.finished_at - run.started_at).total_seconds() if run.finished_at else None)
+            for run in RecomputeRun.objects.filter(organization=org).order_by("-started_at", "-id")[
+                :RUNS_SHOWN
+            ]
         ],
         "waiting": min(waiting, PENDING_CAP),
         "waiting_more": waiting > PENDING_CAP,
