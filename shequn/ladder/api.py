@@ -190,7 +190,7 @@ def _stage_out(member_id: int, row: Any) -> dict[str, Any]:
 @router.get(
     "/members/{member_id}/stage",
     response=MemberStageOut,
-    openapi_extra=problem_responses(403, 404),
+    openapi_extra=problem_responses(403, 404, 422),
 )
 def member_stage(request: HttpRequest, member_id: PathId) -> dict[str, Any]:
     """A member's stage (empty before the first recompute)."""

@@ -67,7 +67,7 @@ class LayerRulesIO(InputSchema):
 @router.get(
     "/communities/{community_id}/layers",
     response=list[LayerShareOut],
-    openapi_extra=problem_responses(403, 404),
+    openapi_extra=problem_responses(403, 404, 422),
 )
 def distribution(request: HttpRequest, community_id: PathId) -> list[selectors.LayerShare]:
     """Members per layer (from the last recompute)."""
@@ -102,7 +102,7 @@ def layer_members(
 @router.get(
     "/members/{member_id}/layers",
     response=list[MemberLayerOut],
-    openapi_extra=problem_responses(403, 404),
+    openapi_extra=problem_responses(403, 404, 422),
 )
 def member_layers(request: HttpRequest, member_id: PathId) -> list[Any]:
     """A member's layer in each community of theirs the token sees."""
@@ -117,7 +117,9 @@ def _kind(kind: str) -> str:
     return kind
 
 
-@router.get("/layer-rules/{kind}", response=LayerRulesIO, openapi_extra=problem_responses(403, 404))
+@router.get(
+    "/layer-rules/{kind}", response=LayerRulesIO, openapi_extra=problem_responses(403, 404, 422)
+)
 def get_rules(request: HttpRequest, kind: str) -> Any:
     """The layer rules of a community kind (the documented defaults when none were saved)."""
     actor = actor_of(request)

@@ -189,7 +189,7 @@ def list_notes(request: HttpRequest, member_id: PathId, page: Query[PageParams])
 @router.post(
     "/members/{member_id}/notes",
     response={201: NoteOut},
-    openapi_extra=problem_responses(404, 422),
+    openapi_extra=problem_responses(403, 404, 422),
 )
 def create_note(request: HttpRequest, member_id: PathId, payload: NoteIn) -> Any:
     """Note a one-to-one talk with the member, maybe with a follow-up day."""

@@ -506,7 +506,7 @@ def list_tag_members(
 @router.post(
     "/tags/{tag_id}/members",
     response=BulkTagOut,
-    openapi_extra=problem_responses(404, 422),
+    openapi_extra=problem_responses(403, 404, 422),
 )
 def tag_members(request: HttpRequest, tag_id: PathId, payload: BulkTagIn) -> Any:
     """Put a tag set by hand on up to 500 members at once, all in the token's scope (422
@@ -537,7 +537,7 @@ def list_member_tags(request: HttpRequest, member_id: PathId) -> Any:
 @router.post(
     "/members/{member_id}/tags",
     response={200: MemberTagOut, 201: MemberTagOut},
-    openapi_extra=problem_responses(404, 422),
+    openapi_extra=problem_responses(403, 404, 422),
 )
 def add_member_tag(request: HttpRequest, member_id: PathId, payload: MemberTagIn) -> Any:
     """Tag the member with a tag set by hand: 201, or 200 when they had it already (422 for a
@@ -558,7 +558,7 @@ def add_member_tag(request: HttpRequest, member_id: PathId, payload: MemberTagIn
 @router.delete(
     "/members/{member_id}/tags/{tag_id}",
     response={204: None},
-    openapi_extra=problem_responses(404, 409, 422),
+    openapi_extra=problem_responses(403, 404, 409, 422),
 )
 def remove_member_tag(request: HttpRequest, member_id: PathId, tag_id: PathId) -> Any:
     """Take a tag set by hand off the member (204 also when they did not have it; 409 for a

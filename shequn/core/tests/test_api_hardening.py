@@ -211,6 +211,16 @@ def test_conflicts_are_documented_where_they_happen(db):
         # A replayed notification id (docs/payments.md).
         ("post", "/api/v1/payments/wechatpay/notify"),
         ("post", "/api/v1/payments/webhook/notify"),
+        # A tag in use by segments, a rule tag switched twice or removed by hand, a group
+        # with tags (docs/tags.md); a note's follow-up already done (docs/profiles.md).
+        ("delete", "/api/v1/tags/{tag_id}"),
+        ("delete", "/api/v1/tag-groups/{group_id}"),
+        ("post", "/api/v1/tags/{tag_id}/activate"),
+        ("post", "/api/v1/tags/{tag_id}/deactivate"),
+        ("delete", "/api/v1/members/{member_id}/tags/{tag_id}"),
+        ("post", "/api/v1/notes/{note_id}/done"),
+        ("patch", "/api/v1/notes/{note_id}"),
+        ("delete", "/api/v1/notes/{note_id}"),
     }
 
 
