@@ -124,6 +124,11 @@ class Activity(models.Model):
             models.Index(fields=["member", "occurred_at", "id"], name="activity_member_time"),
             # The organisation's stream (the API without filters, activity per day).
             models.Index(fields=["organization", "occurred_at", "id"], name="activity_org_time"),
+            # One kind's activities (purchases, a rule tag's custom activity or event kind):
+            # the recompute's all-time counts read them without a scan of the whole history.
+            models.Index(
+                fields=["organization", "kind", "occurred_at"], name="activity_org_kind_time"
+            ),
             # Joins and leaves only (a small part of the table): the membership effects of
             # ingestion and the members of a community on a past day (shequn.activity.history).
             models.Index(

@@ -96,3 +96,13 @@ def analyze(name: str) -> None:
     analyses temporary tables, and a plan for an "empty" table is a poor plan)."""
     if connection.vendor == "postgresql":
         execute(f"ANALYZE {name}")
+
+
+def tune_for_sets() -> None:
+    """Inside a transaction on PostgreSQL: room for the hash aggregates and joins of a
+    recompute in memory (the default 4 MB spills a 100,000-member GROUP BY to disk) and no JIT
+    (its compile time outweighs what it saves on statements of a second). Ends with the
+    transaction."""
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        execute("SET LOCAL work_mem = '64MB'")
+        execute("SET LOCAL jit = off")

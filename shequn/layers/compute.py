@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db import connection
 
-from shequn.activity.facts import FACTS, FactWindows, build_member_facts
+from shequn.activity.facts import FACTS, FactWindows, build_member_facts, score_sql
 from shequn.core.sqlsets import (
     Members,
     analyze,
@@ -39,7 +39,6 @@ FACTS_TMP = "shequn_layer_computed"
 
 @dataclass(frozen=True)
 class LayerCounts:
-    memberships: int = 0
     changes: int = 0
 
 
@@ -181,6 +180,7 @@ def compute_cutoffs_from_facts(organization: Organization, as_of: datetime.datet
     """`compute_cutoffs` for every community, from a facts table of the WHOLE organisation
     (a full run builds one); how many communities."""
     _load_rules(organization, as_of)
+    score = score_sql(layer_windows(organization, as_of), "f", "c3")
     execute(
         "DELETE FROM layers_layercutoff WHERE community_id IN "
         "(SELECT c.id FROM organizations_community c WHERE c.organization_id = %s)",
@@ -197,12 +197,13 @@ def compute_cutoffs_from_facts(organization: Organization, as_of: datetime.datet
         FROM organizations_community c
         JOIN {RULES_TMP} r ON r.kind = c.kind
         LEFT JOIN (
-          SELECT f.community_id AS community_id, f.score AS score,
-            ROW_NUMBER() OVER (PARTITION BY f.community_id ORDER BY f.score DESC) AS rn
+          SELECT f.community_id AS community_id, {score} AS score,
+            ROW_NUMBER() OVER (PARTITION BY f.community_id ORDER BY {score} DESC) AS rn
           FROM {FACTS} f
+          JOIN organizations_community c3 ON c3.id = f.community_id
           JOIN members_membership ms ON ms.member_id = f.member_id
             AND ms.community_id = f.community_id AND ms.status = 'active'
-          WHERE f.score > 0
+          WHERE {score} > 0
         ) ranked ON ranked.community_id = c.id
         WHERE c.organization_id = %s
         GROUP BY c.id
@@ -247,44 +248,60 @@ def compute_layers(
     temp_table(
         FACTS_TMP,
         "membership_id bigint PRIMARY KEY, member_id bigint NOT NULL, "
-        "community_id bigint NOT NULL, layer varchar(10) NOT NULL",
+        "community_id bigint NOT NULL, layer varchar(10), placed smallint NOT NULL",
     )
-    score = "COALESCE(f.score, 0)"
+    score = f"COALESCE({score_sql(layer_windows(organization, as_of), 'f', 'c')}, 0)"
     weeks_sql = "COALESCE(f.weeks, 0)"
+    target = "layers_membershiplayer"
+    # Only what changes goes into the table: an active membership's layer that differs from
+    # its row (or has none: placed = 0), and the rows of memberships no longer active (layer
+    # NULL: removed).
     sql = f"""
-        INSERT INTO {FACTS_TMP} (membership_id, member_id, community_id, layer)
-        SELECT ms.id, ms.member_id, ms.community_id,
-          CASE
-            WHEN ms.joined_at >= r.new_since THEN '{Layer.NEW}'
-            WHEN ms.joined_at < r.dormant_joined_before
-                 AND (f.last_active IS NULL OR f.last_active < r.dormant_since)
-              THEN '{Layer.DORMANT}'
-            WHEN ms.joined_at < r.lurker_joined_before
-                 AND (f.last_message IS NULL OR f.last_message < r.lurker_since)
-              THEN '{Layer.LURKER}'
-            WHEN {score} > 0 AND k.core_score IS NOT NULL AND {score} >= k.core_score
-                 AND {weeks_sql} >= r.core_weeks THEN '{Layer.CORE}'
-            WHEN r.pct = 0 AND {score} >= r.active_min THEN '{Layer.ACTIVE}'
-            WHEN r.pct = 1 AND {score} > 0 AND k.active_score IS NOT NULL
-                 AND {score} >= k.active_score THEN '{Layer.ACTIVE}'
-            ELSE '{Layer.CASUAL}'
-          END
-        FROM members_membership ms
-        JOIN organizations_community c ON c.id = ms.community_id
-        JOIN {RULES_TMP} r ON r.kind = c.kind
-        LEFT JOIN layers_layercutoff k ON k.community_id = c.id
-        LEFT JOIN {FACTS} f ON f.member_id = ms.member_id AND f.community_id = ms.community_id
-        WHERE c.organization_id = %s AND ms.status = 'active' AND {ms_scope}
+        INSERT INTO {FACTS_TMP} (membership_id, member_id, community_id, layer, placed)
+        SELECT x.membership_id, x.member_id, x.community_id, x.layer, x.placed
+        FROM (
+          SELECT ms.id AS membership_id, ms.member_id AS member_id,
+            ms.community_id AS community_id,
+            CASE WHEN ms.status <> 'active' THEN NULL
+              WHEN ms.joined_at >= r.new_since THEN '{Layer.NEW}'
+              WHEN ms.joined_at < r.dormant_joined_before
+                   AND (f.last_active IS NULL OR f.last_active < r.dormant_since)
+                THEN '{Layer.DORMANT}'
+              WHEN ms.joined_at < r.lurker_joined_before
+                   AND (f.last_message IS NULL OR f.last_message < r.lurker_since)
+                THEN '{Layer.LURKER}'
+              WHEN {score} > 0 AND k.core_score IS NOT NULL AND {score} >= k.core_score
+                   AND {weeks_sql} >= r.core_weeks THEN '{Layer.CORE}'
+              WHEN r.pct = 0 AND {score} >= r.active_min THEN '{Layer.ACTIVE}'
+              WHEN r.pct = 1 AND {score} > 0 AND k.active_score IS NOT NULL
+                   AND {score} >= k.active_score THEN '{Layer.ACTIVE}'
+              ELSE '{Layer.CASUAL}'
+            END AS layer,
+            CASE WHEN t.membership_id IS NULL THEN 0 ELSE 1 END AS placed,
+            t.layer AS old_layer, t.member_id AS old_member_id
+          FROM members_membership ms
+          JOIN organizations_community c ON c.id = ms.community_id
+          JOIN {RULES_TMP} r ON r.kind = c.kind
+          LEFT JOIN layers_layercutoff k ON k.community_id = c.id
+          LEFT JOIN {FACTS} f ON f.member_id = ms.member_id
+            AND f.community_id = ms.community_id
+          LEFT JOIN {target} t ON t.membership_id = ms.id
+          WHERE c.organization_id = %s AND {ms_scope}
+            AND (ms.status = 'active' OR t.membership_id IS NOT NULL)
+        ) x
+        WHERE x.placed = 0 OR x.layer IS NULL OR x.layer <> x.old_layer
+          OR x.member_id <> x.old_member_id
     """  # noqa: S608
     params: list[object] = [organization.pk, *ms_params]
-    count = execute(sql, params)
+    execute(sql, params)
     analyze(FACTS_TMP)
-    target = "layers_membershiplayer"
     changed = execute(
         f"""
-        UPDATE {target} SET layer = t.layer, since = %s
+        UPDATE {target} SET layer = t.layer, member_id = t.member_id,
+          since = CASE WHEN {target}.layer <> t.layer THEN %s ELSE {target}.since END
         FROM {FACTS_TMP} t
-        WHERE {target}.membership_id = t.membership_id AND {target}.layer <> t.layer
+        WHERE {target}.membership_id = t.membership_id AND t.placed = 1
+          AND t.layer IS NOT NULL
         """,  # noqa: S608
         [as_of],
     )
@@ -294,21 +311,18 @@ def compute_layers(
           since)
         SELECT t.membership_id, %s, t.community_id, t.member_id, t.layer, %s
         FROM {FACTS_TMP} t
-        WHERE 1 = 1 ON CONFLICT (membership_id) DO NOTHING
+        WHERE t.placed = 0 AND t.layer IS NOT NULL ON CONFLICT (membership_id) DO NOTHING
         """,  # noqa: S608
         [organization.pk, as_of],
     )
-    gone_scope, gone_params = members.sql(f"{target}.member_id")
     removed = execute(
         f"""
-        DELETE FROM {target}
-        WHERE {target}.organization_id = %s AND {gone_scope} AND NOT EXISTS (
-          SELECT 1 FROM {FACTS_TMP} t WHERE t.membership_id = {target}.membership_id)
+        DELETE FROM {target} WHERE membership_id IN (
+          SELECT t.membership_id FROM {FACTS_TMP} t WHERE t.layer IS NULL)
         """,  # noqa: S608
-        [organization.pk, *gone_params],
     )
     execute(f"DELETE FROM {FACTS_TMP}")  # noqa: S608
-    return LayerCounts(memberships=count, changes=changed + added + removed)
+    return LayerCounts(changes=changed + added + removed)
 
 
 def _fetch_missing_cutoffs(

@@ -28,7 +28,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from shequn.activity.models import Activity, ActivityKind
-from shequn.core.sqlsets import Members, execute, temp_table, window_start
+from shequn.core.sqlsets import Members, analyze, execute, temp_table, window_start
 from shequn.ladder.models import MemberStage, Stage
 from shequn.layers.models import Layer, MembershipLayer
 from shequn.members.models import Member
@@ -46,6 +46,7 @@ SPEAKING_KINDS = ("message", "reply", "post", "comment")
 MATCH_WORD = "word"
 MATCH_REGEX = "regex"
 TMP = "shequn_rule_members"
+DIFF = "shequn_rule_changes"
 SCAN_CHUNK = 2000
 
 
@@ -459,31 +460,59 @@ def apply_rule_tags(
                 list(params),
             )
         # (Merged members have no stage, layer, activity or hit left: they match no rule.)
-        plus = execute(
-            f"""
-            INSERT INTO tags_membertag (tag_id, member_id, organization_id, source, added_at,
-              added_by_id)
-            SELECT %s, t.member_id, %s, '{TagSource.RULE}', %s, NULL FROM {TMP} t
-            WHERE 1 = 1 ON CONFLICT (tag_id, member_id) DO NOTHING
-            """,  # noqa: S608
-            [tag.pk, organization.pk, as_of],
-        )
-        scope, scope_params = members.sql("tags_membertag.member_id")
-        minus = execute(
-            f"""
-            DELETE FROM tags_membertag
-            WHERE tags_membertag.tag_id = %s AND tags_membertag.source = '{TagSource.RULE}'
-              AND {scope} AND NOT EXISTS (
-                SELECT 1 FROM {TMP} t WHERE t.member_id = tags_membertag.member_id)
-            """,  # noqa: S608
-            [tag.pk, *scope_params],
-        )
+        analyze(TMP)
+        plus, minus = _write_rule_rows(organization, tag, members, as_of)
         if plus or minus:
             Tag.objects.filter(pk=tag.pk).update(member_count=F("member_count") + plus - minus)
         added += plus
         removed += minus
         execute(f"DELETE FROM {TMP}")  # noqa: S608
     return TagCounts(added=added, removed=removed)
+
+
+def _write_rule_rows(
+    organization: Organization, tag: Tag, members: Members, as_of: datetime.datetime
+) -> tuple[int, int]:
+    """Bring the tag's rule rows of `members` in line with the matches in TMP: the difference
+    first (members matched without any row of the tag; rule rows no longer matched), then
+    only that is written; (added, removed)."""
+    temp_table(DIFF, "member_id bigint PRIMARY KEY, gone smallint NOT NULL")
+    execute(
+        f"""
+        INSERT INTO {DIFF} (member_id, gone) SELECT t.member_id, 0 FROM {TMP} t
+        WHERE NOT EXISTS (
+          SELECT 1 FROM tags_membertag mt WHERE mt.tag_id = %s AND mt.member_id = t.member_id)
+        """,  # noqa: S608
+        [tag.pk],
+    )
+    scope, scope_params = members.sql("mt.member_id")
+    execute(
+        f"""
+        INSERT INTO {DIFF} (member_id, gone) SELECT mt.member_id, 1 FROM tags_membertag mt
+        WHERE mt.tag_id = %s AND mt.source = '{TagSource.RULE}' AND {scope}
+          AND NOT EXISTS (SELECT 1 FROM {TMP} t WHERE t.member_id = mt.member_id)
+        """,  # noqa: S608
+        [tag.pk, *scope_params],
+    )
+    plus = execute(
+        f"""
+        INSERT INTO tags_membertag (tag_id, member_id, organization_id, source, added_at,
+          added_by_id)
+        SELECT %s, d.member_id, %s, '{TagSource.RULE}', %s, NULL FROM {DIFF} d
+        WHERE d.gone = 0 ON CONFLICT (tag_id, member_id) DO NOTHING
+        """,  # noqa: S608
+        [tag.pk, organization.pk, as_of],
+    )
+    minus = execute(
+        f"""
+        DELETE FROM tags_membertag
+        WHERE tags_membertag.tag_id = %s AND tags_membertag.source = '{TagSource.RULE}'
+          AND tags_membertag.member_id IN (SELECT d.member_id FROM {DIFF} d WHERE d.gone = 1)
+        """,  # noqa: S608
+        [tag.pk],
+    )
+    execute(f"DELETE FROM {DIFF}")  # noqa: S608
+    return plus, minus
 
 
 # A preview of a keyword rule reads at most this many of the newest candidate messages.

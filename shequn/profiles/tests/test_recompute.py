@@ -210,3 +210,62 @@ def test_resumes_a_stopped_run_and_a_live_run_blocks_a_second(org, community) ->
     assert resumed.members == 5
     assert first <= resumed.cursor
     assert StageTransition.objects.filter(cause=TransitionCause.RULES).count() == 5
+
+
+def test_facts_older_than_every_window(org, community) -> None:
+    """The facts pass reads the windows (at most 90 days by default); what counts from all
+    time — purchases, all-time rule counts, the last engagement, whether there is any
+    activity — comes from the older history too, and a manual tag on a matched member stays."""
+    buyer = MemberFactory(organization=org, display_name="老客")
+    quiet = MemberFactory(organization=org, display_name="沉默")
+    joined_only = MemberFactory(organization=org, display_name="只有加入")
+    nobody = MemberFactory(organization=org, display_name="无")
+    act(buyer, community, "purchase", at("2026-03-01"))
+    act(buyer, None, "purchase", at("2026-04-01"))
+    act(buyer, community, "custom", at("2026-02-01"), properties={"name": "lesson_done"})
+    act(quiet, community, "message", at("2026-05-06", "09:30"))
+    act(quiet, community, "join", at("2026-06-01"))
+    act(joined_only, community, "leave", at("2026-01-10"))
+    lessons = Tag.objects.create(
+        organization=org,
+        name="上过课",
+        rule_type=RuleType.ACTIVITY_KIND,
+        rule={"activity_kind": "lesson_done", "min_count": 1, "window_days": None},
+        is_active=True,
+    )
+    recent = Tag.objects.create(
+        organization=org,
+        name="近期上课",
+        rule_type=RuleType.ACTIVITY_KIND,
+        rule={"activity_kind": "lesson_done", "min_count": 1, "window_days": 30},
+        is_active=True,
+    )
+    MemberTag.objects.create(
+        tag=lessons, member=buyer, organization=org, source="manual", added_at=NOW
+    )
+    run = run_full_recompute(org, as_of=NOW)
+    assert run is not None
+    assert stage_of(buyer) == Stage.BOUGHT_AGAIN
+    assert MemberStage.objects.get(member=buyer).purchase_count == 2
+    assert MemberStage.objects.get(member=buyer).last_active_at == at("2026-04-01")
+    # A join is no engagement: the last one is the May message.
+    assert MemberStage.objects.get(member=quiet).last_active_at == at("2026-05-06", "09:30")
+    assert stage_of(quiet) == Stage.CURIOUS
+    assert stage_of(joined_only) == Stage.CURIOUS
+    assert MemberStage.objects.get(member=joined_only).last_active_at is None
+    assert stage_of(nobody) == Stage.UNAWARE
+    # The manual row stands for the match: nothing added, and the 30-day rule matches no one.
+    assert (run.tags_added, run.tags_removed) == (0, 0)
+    assert list(MemberTag.objects.values_list("tag_id", "member_id", "source")) == [
+        (lessons.pk, buyer.pk, "manual")
+    ]
+    assert not MemberTag.objects.filter(tag=recent).exists()
+    act(buyer, community, "custom", at("2026-11-20"), properties={"name": "lesson_done"})
+    run = run_full_recompute(org, as_of=NOW)
+    assert run is not None
+    assert (run.tags_added, run.tags_removed) == (1, 0)
+    assert MemberTag.objects.get(tag=recent).member_id == buyer.pk
+    # Nothing else moved: a second run changes nothing.
+    run = run_full_recompute(org, as_of=NOW)
+    assert run is not None
+    assert (run.stage_changes, run.layer_changes, run.tags_added, run.tags_removed) == (0,) * 4
