@@ -1,7 +1,8 @@
 """Personas shared by every test. Each fixture says in one line what the persona may do.
 
-The world: organisation `org` with chapters `chapter` (上海) and `other_chapter` (北京); the
-open regional community `community` in `chapter` and `other_community` in `other_chapter`.
+The world (tests/personas.py builds it): organisation `org` with chapters `chapter` (上海) and
+`other_chapter` (北京); the open regional community `community` in `chapter` and
+`other_community` in `other_chapter`.
 """
 
 from __future__ import annotations
@@ -15,18 +16,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
 from django.test import Client
 
-from shequn.accounts.models import Operator, OperatorRole
+from shequn.accounts.models import Operator
 from shequn.accounts.selectors import OperatorScope, build_scope
 from shequn.accounts.services import issue_api_token
-from shequn.accounts.tests.factories import OperatorFactory, UserFactory
-from shequn.members.models import Channel, Member
-from shequn.members.tests.factories import IdentityFactory, MemberFactory, MembershipFactory
+from shequn.members.models import Member
 from shequn.organizations.models import Chapter, Community, Organization
-from shequn.organizations.tests.factories import (
-    ChapterFactory,
-    CommunityFactory,
-    OrganizationFactory,
-)
+from tests import personas
 
 PERSONAS = ("org_admin", "chapter_head", "assistant", "member", "outsider", "anonymous")
 OPERATOR_PERSONAS = ("org_admin", "chapter_head", "assistant")
@@ -62,95 +57,63 @@ def _fresh_rate_limits() -> None:
 
 @pytest.fixture
 def org(db) -> Organization:
-    return OrganizationFactory(name="培训经理人俱乐部", slug="pj")
+    return personas.make_org()
 
 
 @pytest.fixture
 def chapter(org) -> Chapter:
-    return ChapterFactory(organization=org, name="上海分会", slug="shanghai", city="上海")
+    return personas.make_chapter(org)
 
 
 @pytest.fixture
 def other_chapter(org) -> Chapter:
-    return ChapterFactory(organization=org, name="北京分会", slug="beijing", city="北京")
+    return personas.make_other_chapter(org)
 
 
 @pytest.fixture
 def community(chapter) -> Community:
-    return CommunityFactory(
-        chapter=chapter, organization=chapter.organization, name="上海沙龙群", slug="sh-salon"
-    )
+    return personas.make_community(chapter)
 
 
 @pytest.fixture
 def other_community(other_chapter) -> Community:
-    return CommunityFactory(
-        chapter=other_chapter,
-        organization=other_chapter.organization,
-        name="北京沙龙群",
-        slug="bj-salon",
-    )
+    return personas.make_other_community(other_chapter)
 
 
 @pytest.fixture
 def org_admin(org) -> Operator:
     """Runs the whole organisation: every chapter, community, member and operator account."""
-    return OperatorFactory(
-        user=UserFactory(username="admin"), organization=org, role=OperatorRole.ORG_ADMIN
-    )
+    return personas.make_org_admin(org)
 
 
 @pytest.fixture
 def chapter_head(org, chapter) -> Operator:
     """Runs `chapter` only: its communities and their members; nothing of `other_chapter`."""
-    return OperatorFactory(
-        user=UserFactory(username="head"),
-        organization=org,
-        role=OperatorRole.CHAPTER_HEAD,
-        chapters=[chapter],
-    )
+    return personas.make_chapter_head(org, chapter)
 
 
 @pytest.fixture
 def assistant(org, community) -> Operator:
     """Runs `community` only: sees it and its members, adds members; no roles, no settings."""
-    return OperatorFactory(
-        user=UserFactory(username="assistant"),
-        organization=org,
-        role=OperatorRole.ASSISTANT,
-        communities=[community],
-    )
+    return personas.make_assistant(org, community)
 
 
 @pytest.fixture
 def member(org, community) -> Member:
     """A member with a web account in `community`: member pages only, no console."""
-    person = MemberFactory(
-        organization=org,
-        chapter=community.chapter,
-        display_name="张三",
-        user=UserFactory(username="zhangsan@example.com"),
-    )
-    IdentityFactory(
-        member=person, organization=org, channel=Channel.WEB, external_id=str(person.user_id)
-    )
-    MembershipFactory(member=person, community=community)
-    return person
+    return personas.make_member(org, community)
 
 
 @pytest.fixture
 def other_member(org, other_community) -> Member:
     """A member of `other_community` only (outside the chapter head's and assistant's scope)."""
-    person = MemberFactory(organization=org, chapter=other_community.chapter, display_name="李四")
-    IdentityFactory(member=person, organization=org, channel=Channel.WECOM, external_id="lisi")
-    MembershipFactory(member=person, community=other_community)
-    return person
+    return personas.make_other_member(org, other_community)
 
 
 @pytest.fixture
 def outsider(db) -> AbstractBaseUser:
     """Signed in, but neither an operator nor a member: sees nothing of the organisation."""
-    return UserFactory(username="outsider")
+    return personas.make_outsider()
 
 
 @pytest.fixture

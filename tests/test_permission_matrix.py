@@ -11,18 +11,21 @@ body: allowed personas reach the form (200/422) or the action, forbidden ones ar
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.db import transaction
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from config.api import api
 from shequn.accounts.models import ApiToken, Operator
 from shequn.accounts.services import issue_api_token
 from shequn.members.models import Identity, Member, Membership
+from shequn.organizations.models import Organization
 from tests.matrix import MODULES
 from tests.matrix.common import (
     ADMIN_PAGE,
@@ -40,6 +43,7 @@ from tests.matrix.common import (
     M,
     Row,
 )
+from tests.personas import People, make_people
 
 # Uploaded images (/media/…) are public files, tested in shequn/core/tests/test_media.py.
 NOT_ROUTES = {
@@ -58,20 +62,87 @@ class World:
     slugs: dict[str, tuple[str, str]]
 
 
+@dataclass
+class Shared:
+    people: People
+    world: World
+    files: Path
+
+
+@pytest.fixture(scope="module")
+def shared(
+    django_db_setup: None, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Shared]:
+    """The personas and every module's objects, built ONCE for this module inside a
+    transaction that is rolled back at its end (as Django's TestCase.setUpTestData does):
+    each test runs in a savepoint of it, so what a request writes is undone after the test
+    and the next test sees the world as built. (Built per test, the world took ~95% of the
+    matrix's time.)"""
+    files = tmp_path_factory.mktemp("matrix-world")
+    with (
+        django_db_blocker.unblock(),
+        override_settings(MEDIA_ROOT=files / "media", SHEQUN_PRIVATE_ROOT=files / "private"),
+        transaction.atomic(),
+    ):
+        people = make_people()
+        yield Shared(people, _build_world(people), files)
+        transaction.set_rollback(True)
+    with django_db_blocker.unblock():
+        # Nothing of the world was committed on the way (it would leak into other modules).
+        assert not Organization.objects.filter(pk=people.org.pk).exists()
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings: Any, shared: Shared) -> None:
+    """The world's files (import files, rejects) where the world put them."""
+    settings.MEDIA_ROOT = shared.files / "media"
+    settings.SHEQUN_PRIVATE_ROOT = shared.files / "private"
+
+
+# The personas of conftest.py, read back from the shared world (fresh instances per test).
 @pytest.fixture
-def world(org_admin, chapter_head, assistant, member, other_member, outsider) -> World:
-    admin_token, _ = issue_api_token(actor=None, operator=org_admin, name="matrix")
-    membership = Membership.objects.get(member=member)
-    other_membership = Membership.objects.get(member=other_member)
+def org_admin(shared: Shared, db: None) -> Operator:
+    return Operator.objects.get(pk=shared.people.org_admin.pk)
+
+
+@pytest.fixture
+def chapter_head(shared: Shared, db: None) -> Operator:
+    return Operator.objects.get(pk=shared.people.chapter_head.pk)
+
+
+@pytest.fixture
+def assistant(shared: Shared, db: None) -> Operator:
+    return Operator.objects.get(pk=shared.people.assistant.pk)
+
+
+@pytest.fixture
+def member(shared: Shared, db: None) -> Member:
+    return Member.objects.get(pk=shared.people.member.pk)
+
+
+@pytest.fixture
+def outsider(shared: Shared, db: None) -> Any:
+    return type(shared.people.outsider).objects.get(pk=shared.people.outsider.pk)
+
+
+@pytest.fixture
+def world(shared: Shared, db: None) -> World:
+    return shared.world
+
+
+def _build_world(people: People) -> World:
+    admin_token, _ = issue_api_token(actor=None, operator=people.org_admin, name="matrix")
+    membership = Membership.objects.get(member=people.member)
+    other_membership = Membership.objects.get(member=people.other_member)
     fixtures = Fixtures(
-        org=member.organization,
+        org=people.org,
         community=membership.community,
         other_community=other_membership.community,
-        member=member,
-        other_member=other_member,
-        org_admin=org_admin,
-        chapter_head=chapter_head,
-        assistant=assistant,
+        member=people.member,
+        other_member=people.other_member,
+        org_admin=people.org_admin,
+        chapter_head=people.chapter_head,
+        assistant=people.assistant,
     )
     extra: dict[str, int] = {}
     for module in MODULES:
@@ -83,13 +154,13 @@ def world(org_admin, chapter_head, assistant, member, other_member, outsider) ->
             "other_community": other_membership.community_id,
             "chapter": membership.community.chapter_id or 0,
             "other_chapter": other_membership.community.chapter_id or 0,
-            "member": member.pk,
-            "other_member": other_member.pk,
+            "member": people.member.pk,
+            "other_member": people.other_member.pk,
             "membership": membership.pk,
             "other_membership": other_membership.pk,
-            "identity": Identity.objects.get(member=member).pk,
-            "other_identity": Identity.objects.get(member=other_member).pk,
-            "head_operator": chapter_head.pk,
+            "identity": Identity.objects.get(member=people.member).pk,
+            "other_identity": Identity.objects.get(member=people.other_member).pk,
+            "head_operator": people.chapter_head.pk,
             "admin_token": admin_token.pk,
         },
         slugs={
