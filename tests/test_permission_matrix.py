@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -122,7 +123,7 @@ def member(shared: Shared, db: None) -> Member:
 
 @pytest.fixture
 def outsider(shared: Shared, db: None) -> Any:
-    return type(shared.people.outsider).objects.get(pk=shared.people.outsider.pk)
+    return get_user_model().objects.get(pk=shared.people.outsider.pk)
 
 
 @pytest.fixture
