@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "shequn.tags",
     "shequn.segments",
     "shequn.profiles",
+    "shequn.points",
     "csp",
     "axes",
 ]

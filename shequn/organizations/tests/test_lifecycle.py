@@ -46,7 +46,7 @@ def _scheduled(huey: Huey) -> list[tuple[str, tuple[object, ...], datetime | Non
     return [
         (t.name, tuple(t.args), t.eta)
         for t in huey.scheduled()
-        if t.name != "recompute_pending"  # the recompute of stages and layers: its own tests
+        if t.name not in ("recompute_pending", "award_pending")  # derived data: own tests
     ]
 
 
