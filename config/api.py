@@ -43,8 +43,11 @@ from shequn.members.api import router as members_router
 from shequn.members.merge_api import router as merge_router
 from shequn.organizations.api import router as organizations_router
 from shequn.payments.api import router as payments_router
+from shequn.points.api import router as points_router
+from shequn.points.leaderboard_api import router as leaderboards_router
 from shequn.profiles.api import router as profiles_router
 from shequn.profiles.recompute_api import router as recompute_router
+from shequn.rewards.api import router as rewards_router
 from shequn.segments.api import router as segments_router
 from shequn.tags.api import router as tags_router
 
@@ -170,6 +173,9 @@ api.add_router("", recompute_router)
 api.add_router("", tags_router)
 api.add_router("", segments_router)
 api.add_router("", profiles_router)
+api.add_router("", points_router)
+api.add_router("", leaderboards_router)
+api.add_router("", rewards_router)
 
 
 def api_docs(request: HttpRequest) -> HttpResponse:

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "shequn.segments",
     "shequn.profiles",
     "shequn.points",
+    "shequn.rewards",
     "csp",
     "axes",
 ]

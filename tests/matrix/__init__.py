@@ -9,10 +9,13 @@ from tests.matrix import (
     invitations,
     joining,
     ladder,
+    leaderboards,
     member_imports,
     merges,
     payments,
+    points,
     profiles,
+    rewards,
     segments,
     tags,
 )
@@ -30,4 +33,7 @@ MODULES = (
     tags,
     segments,
     profiles,
+    points,
+    leaderboards,
+    rewards,
 )

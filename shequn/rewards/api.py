@@ -1,0 +1,5 @@
+"""API v1 of rewards."""
+
+from ninja import Router
+
+router = Router(tags=["rewards"])
