@@ -93,6 +93,24 @@ def check_can_enter(member: Member, community: Community) -> None:
     check_community_open(community)
     check_not_blacklisted(member)
     check_may_rejoin(member, community)
+    check_level(member, community)
+
+
+def check_level(member: Member, community: Community) -> None:
+    """A level perk: the community's joining rules may admit members from a level up."""
+    minimum = get_join_policy(community).min_level
+    if not minimum:
+        return
+    from shequn.points.models import MemberPoints
+
+    row = MemberPoints.objects.filter(pk=member.pk).select_related("level").first()
+    level = row.level.number if row is not None and row.level is not None else 0
+    if level < minimum:
+        raise ValidationError(
+            _("This community admits members from level %(min)s; you are at level %(level)s."),
+            code="level_too_low",
+            params={"min": minimum, "level": level},
+        )
 
 
 def _waitlist(

@@ -58,6 +58,7 @@ class JoinPolicyOut(Schema):
     rejoin_policy: RejoinPolicy
     leave_review: bool
     paid_requires_application: bool
+    min_level: int | None
     rights_duties: str
     perks: str
     next_steps: str
@@ -69,6 +70,9 @@ class JoinPolicyIn(InputSchema):
     rejoin_policy: RejoinPolicy = RejoinPolicy.BY_REQUEST
     leave_review: bool = False
     paid_requires_application: bool = False
+    min_level: int | None = Field(
+        None, ge=1, le=99, description="Only members of at least this points level enter."
+    )
     rights_duties: str = Field("", max_length=TEXT)
     perks: str = Field("", max_length=TEXT)
     next_steps: str = Field("", max_length=TEXT)

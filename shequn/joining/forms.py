@@ -22,6 +22,7 @@ class JoinPolicyForm(forms.ModelForm):  # type: ignore[type-arg]
             "rejoin_policy",
             "leave_review",
             "paid_requires_application",
+            "min_level",
             "rights_duties",
             "perks",
             "next_steps",

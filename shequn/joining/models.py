@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -51,6 +52,15 @@ class JoinPolicy(TimeStampedModel):
     # Paid communities: an approved application comes before the order.
     paid_requires_application = models.BooleanField(
         _("paid: approve an application first"), default=False
+    )
+    # A level perk (docs/points.md): only members of at least this points level may apply,
+    # order or join (empty: everyone).
+    min_level = models.PositiveIntegerField(
+        _("members from level"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(99)],
+        help_text=_("Empty: every level."),
     )
     # The join page (what a visitor reads before committing).
     rights_duties = models.TextField(_("rights and duties"), blank=True)

@@ -39,6 +39,7 @@ POLICY_FIELDS = (
     "rejoin_policy",
     "leave_review",
     "paid_requires_application",
+    "min_level",
     "rights_duties",
     "perks",
     "next_steps",
