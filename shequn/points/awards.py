@@ -203,8 +203,28 @@ def _award_batch(organization: Organization, lo: int, hi: int, result: AwardResu
     )
     if written:
         _move_balances(organization, now, result)
+        _leaderboards_after_commit(organization, now, offset)
     result.entries += written
     return written
+
+
+def _leaderboards_after_commit(
+    organization: Organization, now: datetime.datetime, offset: int
+) -> None:
+    """The Redis leaderboards (docs/leaderboards.md): the batch's awards summed per member,
+    community and day in SQL, applied in one pipeline after the commit."""
+    from shequn.points.leaderboards import record_awards, redis_url
+
+    if not redis_url():
+        return
+    day = f"(({_epoch('l.occurred_at')} + {offset}) / 86400)"
+    rows = fetch(
+        f"SELECT l.member_id, l.community_id, {day}, SUM(l.delta) FROM points_ledgerentry l "
+        "WHERE l.organization_id = %s AND l.created_at = %s AND l.activity_id IS NOT NULL "
+        f"AND l.delta > 0 AND l.earning GROUP BY l.member_id, l.community_id, {day}",  # noqa: S608
+        [organization.pk, now],
+    )
+    transaction.on_commit(lambda: record_awards(organization, [tuple(r) for r in rows]))
 
 
 def _moment(value: object) -> datetime.datetime | None:

@@ -107,6 +107,10 @@ def write_entry(member: Member, draft: Draft) -> LedgerEntry:
         from shequn.points.levels import check_level
 
         check_level(member)
+        from shequn.points.leaderboards import record_entry, redis_url
+
+        if redis_url():  # the Redis leaderboards, after the commit (docs/leaderboards.md)
+            transaction.on_commit(lambda: record_entry(entry))
         return entry
 
 

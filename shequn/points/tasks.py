@@ -4,6 +4,7 @@
   organisation, 2 s later); `sweep_awards` every minute for what a lost job left.
 - `announce_level_changes`: after a level change commits.
 - `expire_all_points`: nightly at 03:17, for organisations with expiry switched on.
+- `award_all_referrals`: nightly at 03:23, inviters whose invitees stayed (referrals.py).
 """
 
 from __future__ import annotations
@@ -130,6 +131,14 @@ def send_level_up_email(change_id: int) -> bool:
         }
     send_mail(subject, body, None, [found.member.email])
     return True
+
+
+@db_periodic_task(crontab(hour="3", minute="23"))  # type: ignore[untyped-decorator]
+def award_all_referrals() -> int:
+    """Daily: the referral awards of every organisation (safe to run twice)."""
+    from shequn.points.referrals import award_referrals
+
+    return sum(award_referrals(org) for org in Organization.objects.order_by("pk"))
 
 
 @db_periodic_task(crontab(hour="3", minute="17"))  # type: ignore[untyped-decorator]
