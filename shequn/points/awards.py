@@ -221,7 +221,7 @@ def _leaderboards_after_commit(
     rows = fetch(
         f"SELECT l.member_id, l.community_id, {day}, SUM(l.delta) FROM points_ledgerentry l "
         "WHERE l.organization_id = %s AND l.created_at = %s AND l.activity_id IS NOT NULL "
-        f"AND l.delta > 0 AND l.earning GROUP BY l.member_id, l.community_id, {day}",  # noqa: S608
+        f"AND l.delta > 0 AND l.earning GROUP BY l.member_id, l.community_id, {day}",
         [organization.pk, now],
     )
     transaction.on_commit(lambda: record_awards(organization, [tuple(r) for r in rows]))

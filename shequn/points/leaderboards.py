@@ -129,19 +129,21 @@ def _totals(organization: Organization, board: Board, now: datetime.datetime | N
 def db_top(
     organization: Organization, board: Board, limit: int, now: datetime.datetime | None = None
 ) -> list[Place]:
-    rows = list(
-        _totals(organization, board, now).order_by("-total", "member_id")[:limit]
-    )
+    rows = list(_totals(organization, board, now).order_by("-total", "member_id")[:limit])
     return _ranked([(int(r["member_id"]), int(r["total"])) for r in rows])
 
 
 def db_rank(
     organization: Organization, board: Board, member_id: int, now: datetime.datetime | None = None
 ) -> Place | None:
-    mine = _totals(organization, board, now).filter(member_id=member_id).first()
-    if mine is None:
+    mine = (
+        _board_entries(organization, board, now)
+        .filter(member_id=member_id)
+        .aggregate(total=Sum("delta"))["total"]
+    )
+    if not mine:
         return None
-    points = int(mine["total"])
+    points = int(mine)
     above = _totals(organization, board, now).filter(total__gt=points).count()
     return Place(member_id=member_id, points=points, rank=above + 1)
 
@@ -178,7 +180,8 @@ def client() -> Any | None:
 
 
 def _prefix(organization_id: int) -> str:
-    return f"shequn:lb:{organization_id}"
+    base = getattr(settings, "LEADERBOARD_REDIS_PREFIX", "shequn:lb")
+    return f"{base}:{organization_id}"
 
 
 def _key(organization_id: int, scope: Scope, scope_id: int, suffix: str) -> str:
@@ -268,7 +271,9 @@ def _apply(
     pipe.execute()
 
 
-def _safely(organization: Organization, changes: list[tuple[int, int | None, datetime.date, int]]) -> None:
+def _safely(
+    organization: Organization, changes: list[tuple[int, int | None, datetime.date, int]]
+) -> None:
     try:
         if is_built(organization):
             _apply(organization, changes)
@@ -296,9 +301,7 @@ def record_entry(entry: LedgerEntry) -> None:
     _safely(organization, [change])
 
 
-def record_awards(
-    organization: Organization, rows: list[tuple[int, int | None, int, int]]
-) -> None:
+def record_awards(organization: Organization, rows: list[tuple[int, int | None, int, int]]) -> None:
     """After the commit of an awards batch: (member, community, day number, points) sums
     (day numbers count days since 1970-01-01 in the organisation's time zone)."""
     if not rows:
@@ -324,8 +327,10 @@ def rebuild(organization: Organization) -> int:
     first_kept = today(organization) - datetime.timedelta(days=KEEP_DAYS - 1)
     since = _midnight(organization, first_kept)
     entries = counted_entries(organization).order_by()
-    old = entries.filter(occurred_at__lt=since).values("member_id", "community_id").annotate(
-        total=Sum("delta")
+    old = (
+        entries.filter(occurred_at__lt=since)
+        .values("member_id", "community_id")
+        .annotate(total=Sum("delta"))
     )
     # Older than the day keys: all-time only (a day before first_kept is not kept).
     changes: list[tuple[int, int | None, datetime.date, int]] = [
@@ -333,9 +338,11 @@ def rebuild(organization: Organization) -> int:
         for r in old
     ]
     recent: dict[tuple[int, int | None, datetime.date], int] = defaultdict(int)
-    for member_id, community_id, occurred_at, delta in entries.filter(
-        occurred_at__gte=since
-    ).values_list("member_id", "community_id", "occurred_at", "delta").iterator(chunk_size=5000):
+    for member_id, community_id, occurred_at, delta in (
+        entries.filter(occurred_at__gte=since)
+        .values_list("member_id", "community_id", "occurred_at", "delta")
+        .iterator(chunk_size=5000)
+    ):
         recent[(member_id, community_id, occurred_at.astimezone(zone).date())] += delta
     changes.extend((m, c, d, p) for (m, c, d), p in recent.items())
     for start in range(0, len(changes), 20_000):
