@@ -111,6 +111,13 @@ class PointSettings(models.Model):
         _("an invited member who stays 7 days (points)"), default=20
     )
     referral_days = models.PositiveIntegerField(_("stays at least (days)"), default=7)
+    # The exit rule (optional): below this balance or level for `exit_after_days` days flags
+    # the member for a removal review (docs/points.md, "Exit rule").
+    exit_below_points = models.IntegerField(_("exit review below (points)"), null=True, blank=True)
+    exit_below_level = models.PositiveIntegerField(
+        _("exit review below (level)"), null=True, blank=True
+    )
+    exit_after_days = models.PositiveIntegerField(_("for (days)"), default=30)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -241,6 +248,8 @@ class MemberPoints(models.Model):
         related_name="+",
         verbose_name=_("level"),
     )
+    # The exit rule: since when (by the daily check) the member is below its line.
+    below_since = models.DateTimeField(_("below the exit line since"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -321,3 +330,56 @@ class AwardCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization_id}: {self.last_activity_id}"
+
+
+class ExitReviewStatus(models.TextChoices):
+    OPEN = "open", _("Waiting for review")
+    CONFIRMED = "confirmed", _("Removed")
+    DISMISSED = "dismissed", _("Kept")
+
+
+class ExitReview(models.Model):
+    """The exit rule flagged a member for removal; an operator confirms or dismisses it."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organisation")
+    )
+    member = models.ForeignKey(
+        Member, on_delete=models.CASCADE, related_name="exit_reviews", verbose_name=_("member")
+    )
+    reason = models.CharField(_("reason"), max_length=NOTE_MAX_LENGTH)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ExitReviewStatus.choices,
+        default=ExitReviewStatus.OPEN,
+    )
+    flagged_at = models.DateTimeField(_("flagged at"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    note = models.CharField(_("note"), max_length=NOTE_MAX_LENGTH, blank=True)
+
+    class Meta:
+        verbose_name = _("exit review")
+        verbose_name_plural = _("exit reviews")
+        ordering = ["-flagged_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"],
+                condition=Q(status="open"),
+                name="exit_review_one_open",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "status", "-flagged_at"], name="exit_review_queue")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.status}"

@@ -4,6 +4,7 @@
   organisation, 2 s later); `sweep_awards` every minute for what a lost job left.
 - `announce_level_changes`: after a level change commits.
 - `expire_all_points`: nightly at 03:17, for organisations with expiry switched on.
+- `flag_all_exit_reviews`: nightly at 03:29, the exit rule (exits.py).
 - `award_all_referrals`: nightly at 03:23, inviters whose invitees stayed (referrals.py).
 """
 
@@ -139,6 +140,14 @@ def award_all_referrals() -> int:
     from shequn.points.referrals import award_referrals
 
     return sum(award_referrals(org) for org in Organization.objects.order_by("pk"))
+
+
+@db_periodic_task(crontab(hour="3", minute="29"))  # type: ignore[untyped-decorator]
+def flag_all_exit_reviews() -> int:
+    """Daily: the exit rule of every organisation that switched it on."""
+    from shequn.points.exits import flag_exit_reviews
+
+    return sum(flag_exit_reviews(org) for org in Organization.objects.order_by("pk"))
 
 
 @db_periodic_task(crontab(hour="3", minute="17"))  # type: ignore[untyped-decorator]

@@ -15,7 +15,9 @@ from shequn.profiles.tests.helpers import act, at
 pytestmark = pytest.mark.django_db
 
 
-def _row(i: int, kind: str, when: str, *, actor: str = "wm-1", **extra: object) -> dict:
+def _row(
+    i: int, kind: str, when: str, *, actor: str = "wm-1", **extra: object
+) -> dict[str, object]:
     return {
         "id": f"p-{i}",
         "channel": "wecom",

@@ -67,6 +67,7 @@ def test_adjustment_needs_a_reason_rights_and_is_audited(
     )
     # 60 earned: level 2 (≥ 50) reached, kept as a change.
     points = MemberPoints.objects.select_related("level").get(pk=member.pk)
+    assert points.level is not None
     assert (points.balance, points.earned, points.level.number) == (60, 60, 2)
     assert list(LevelChange.objects.values_list("from_number", "to_number")) == [(None, 2)]
     with pytest.raises(NotEnoughPointsError):
