@@ -44,6 +44,7 @@ from shequn.members.merge_api import router as merge_router
 from shequn.organizations.api import router as organizations_router
 from shequn.payments.api import router as payments_router
 from shequn.points.api import router as points_router
+from shequn.points.exit_api import router as exit_reviews_router
 from shequn.points.leaderboard_api import router as leaderboards_router
 from shequn.profiles.api import router as profiles_router
 from shequn.profiles.recompute_api import router as recompute_router
@@ -175,6 +176,7 @@ api.add_router("", segments_router)
 api.add_router("", profiles_router)
 api.add_router("", points_router)
 api.add_router("", leaderboards_router)
+api.add_router("", exit_reviews_router)
 api.add_router("", rewards_router)
 
 

@@ -29,6 +29,7 @@ urlpatterns = [
     path("segments/", include("shequn.segments.urls")),
     path("profiles/", include("shequn.profiles.urls")),
     path("points/", include("shequn.points.urls")),
+    path("exit-reviews/", include("shequn.points.exit_urls")),
     path("leaderboards/", include("shequn.points.leaderboard_urls")),
     path("rewards/", include("shequn.rewards.urls")),
     # Member pages: the apps' own before the portal's catch-all <org>/<community>/ patterns.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from tests.matrix import (
     activity,
     applications,
+    exit_reviews,
     imports,
     invitations,
     joining,
@@ -36,4 +37,5 @@ MODULES = (
     points,
     leaderboards,
     rewards,
+    exit_reviews,
 )
