@@ -407,6 +407,9 @@ class _Builder:
         from shequn.profiles.demo import seed_demo_knowing
 
         seed_demo_knowing(organization=organization, now=self.now)
+        from shequn.points.demo import seed_demo_points
+
+        seed_demo_points(organization=organization, now=self.now)
         return DemoResult(
             organization=organization, member_count=len(self.members), member_login=member_login
         )

@@ -1,11 +1,12 @@
 """Expiry of points, first in, first out (docs/points.md, "Expiry").
 
-With `PointSettings.expiry_months` N, credits older than N months expire as far as they are
+With `PointSettings.expiry_months` N, credits earned (`occurred_at`: the activity's time for
+an award) more than N months ago expire as far as they are
 not used yet. Used means: every debit of the member (redemptions, penalties, negative
 adjustments, reversals of credits, earlier expiries) consumes the oldest credits first. So on
-a day D, what is still unused of the credits written before D − N months is
+a day D, what is still unused of the credits earned before D − N months is
 
-    expiring = credits written before (D − N months) − all debits so far
+    expiring = credits earned before (D − N months) − all debits so far
 
 and, when positive (and at most the balance), it is written as one `expiry` entry. Running it
 twice the same day finds 0 the second time: the first expiry is itself a debit.
@@ -44,7 +45,7 @@ def months_before(moment: datetime.datetime, months: int) -> datetime.datetime:
 def unused_before(member_id: int, cutoff: datetime.datetime) -> int:
     """Credits of the member written before `cutoff` that no debit has consumed."""
     sums = LedgerEntry.objects.filter(member_id=member_id).aggregate(
-        old=Coalesce(Sum("delta", filter=Q(delta__gt=0, created_at__lt=cutoff)), 0),
+        old=Coalesce(Sum("delta", filter=Q(delta__gt=0, occurred_at__lt=cutoff)), 0),
         debits=Coalesce(Sum("delta", filter=Q(delta__lt=0)), 0),
     )
     return max(0, int(sums["old"]) + int(sums["debits"]))
@@ -59,7 +60,7 @@ def expire_points(organization: Organization, *, now: datetime.datetime | None =
     cutoff = months_before(now, settings_row.expiry_months)
     candidates = (
         MemberPoints.objects.filter(organization=organization, balance__gt=0)
-        .filter(member__ledger_entries__created_at__lt=cutoff)
+        .filter(member__ledger_entries__occurred_at__lt=cutoff)
         .values_list("member_id", flat=True)
         .distinct()
     )

@@ -32,10 +32,12 @@ MEMBERSHIPS = 567
 # + joining and leaving (issue 7): decisions, joins, orders, links
 # + knowing members (issue 8): 2 tag groups, 8 tags and their 64 taggings, 4 rule tags,
 #   2 segments, 3 talk notes
-AUDIT_ENTRIES = 1605
+# + points (issue 9): 4 adjustments, 1 penalty, 1 reversal
+AUDIT_ENTRIES = 1611
 # the history (shequn.organizations.demo._History), the joins/leaves, and issue 7's application
-# decisions and payments, and issue 8's three looks at a join page and two renewals
-ACTIVITIES = 23_510
+# decisions and payments, and issue 8's three looks at a join page and two renewals,
+# and issue 9's level_up activities (one per member who moved up a level)
+ACTIVITIES = 23_648
 
 
 def load(*args: str) -> str:
@@ -142,8 +144,11 @@ def test_loads_the_club(demo):
 
 
 def test_activity_history(demo):
+    # Level-ups (issue 9) belong to the organisation, not to a community.
+    assert not Activity.objects.filter(community=None).exclude(properties__name="level_up").exists()
     per_community = dict(
-        Activity.objects.values("community__slug")
+        Activity.objects.exclude(community=None)
+        .values("community__slug")
         .annotate(n=Count("pk"))
         .values_list("community__slug", "n")
     )
