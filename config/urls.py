@@ -38,6 +38,7 @@ urlpatterns = [
     path("c/", include("shequn.payments.portal_urls")),
     path("c/", include("shequn.joining.portal_urls")),
     path("c/", include("shequn.points.portal_urls")),
+    path("c/", include("shequn.points.leaderboard_portal_urls")),
     path("c/", include("shequn.rewards.portal_urls")),
     path("c/", include("shequn.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -218,12 +218,12 @@ def _leaderboards_after_commit(
     if not redis_url():
         return
     day = f"(({_epoch('l.occurred_at')} + {offset}) / 86400)"
-    rows = fetch(
-        f"SELECT l.member_id, l.community_id, {day}, SUM(l.delta) FROM points_ledgerentry l "
+    sql = (
+        f"SELECT l.member_id, l.community_id, {day}, SUM(l.delta) FROM points_ledgerentry l "  # noqa: S608
         "WHERE l.organization_id = %s AND l.created_at = %s AND l.activity_id IS NOT NULL "
-        f"AND l.delta > 0 AND l.earning GROUP BY l.member_id, l.community_id, {day}",
-        [organization.pk, now],
+        f"AND l.delta > 0 AND l.earning GROUP BY l.member_id, l.community_id, {day}"
     )
+    rows = fetch(sql, [organization.pk, now])
     transaction.on_commit(lambda: record_awards(organization, [tuple(r) for r in rows]))
 
 

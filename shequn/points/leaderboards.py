@@ -36,6 +36,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet, Sum
 from django.utils import timezone
 
+from shequn.accounts.selectors import OperatorScope
 from shequn.organizations.models import Community, Organization
 from shequn.points.models import LedgerEntry
 
@@ -152,10 +153,7 @@ def _ranked(rows: list[tuple[int, int]]) -> list[Place]:
     """Competition ranks (1, 1, 3) of rows sorted by points down, member id up."""
     places: list[Place] = []
     for index, (member_id, points) in enumerate(rows):
-        if places and places[-1].points == points:
-            rank = places[-1].rank
-        else:
-            rank = index + 1
+        rank = places[-1].rank if places and places[-1].points == points else index + 1
         places.append(Place(member_id=member_id, points=points, rank=rank))
     return places
 
@@ -174,7 +172,7 @@ def _client_for(url: str) -> Any:
     return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
 
 
-def client() -> Any | None:
+def client() -> Any:
     url = redis_url()
     return _client_for(url) if url else None
 
@@ -190,6 +188,10 @@ def _key(organization_id: int, scope: Scope, scope_id: int, suffix: str) -> str:
 
 def _day_suffix(day: datetime.date) -> str:
     return "d" + day.strftime("%Y%m%d")
+
+
+def _union_suffix(period: str, first: datetime.date) -> str:
+    return f"{period}:{first:%Y%m%d}"
 
 
 def _built_key(organization_id: int) -> str:
@@ -265,9 +267,12 @@ def _apply(
         pipe.zremrangebyscore(key, "-inf", 0)
         if key in expiry:
             pipe.expireat(key, expiry[key])
+    now_day = today(organization)
     for scope, scope_id in touched:
-        for period in DAYS:
-            pipe.delete(_key(organization.pk, scope, scope_id, period))
+        for period, length in DAYS.items():
+            for back in (0, length):  # this period's union and the previous one's
+                first = now_day - datetime.timedelta(days=back + length - 1)
+                pipe.delete(_key(organization.pk, scope, scope_id, _union_suffix(period, first)))
     pipe.execute()
 
 
@@ -356,14 +361,14 @@ def _period_key(
 ) -> str:
     if board.period == "all":
         return _key(organization.pk, board.scope, board.scope_id, "all")
-    key = _key(organization.pk, board.scope, board.scope_id, board.period)
+    days = period_days(organization, board.period, now)
+    key = _key(organization.pk, board.scope, board.scope_id, _union_suffix(board.period, days[0]))
     if not redis.exists(key):
-        days = [
-            _key(organization.pk, board.scope, board.scope_id, _day_suffix(day))
-            for day in period_days(organization, board.period, now)
+        day_keys = [
+            _key(organization.pk, board.scope, board.scope_id, _day_suffix(day)) for day in days
         ]
         pipe = redis.pipeline(transaction=True)
-        pipe.zunionstore(key, days)
+        pipe.zunionstore(key, day_keys)
         pipe.expire(key, UNION_SECONDS)
         pipe.execute()
     return key
@@ -446,3 +451,112 @@ def rank(
                 raise
             logger.warning("leaderboards: Redis read failed", exc_info=True)
     return db_rank(organization, board, member_id, now)
+
+
+def previous_ranks(
+    organization: Organization, board: Board, *, now: datetime.datetime | None = None
+) -> dict[int, int] | None:
+    """The ranks in the previous period's first 100 (movement on the console board), by
+    member; None for all time. 7d from the same backend; 30d from the database (Redis keeps
+    40 days)."""
+    if board.period == "all":
+        return None
+    moment = (now or timezone.now()) - datetime.timedelta(days=DAYS[board.period])
+    backend = "auto" if board.period == "7d" else "db"
+    return {p.member_id: p.rank for p in top(organization, board, backend=backend, now=moment)}
+
+
+def period_choices() -> list[tuple[str, str]]:
+    from django.utils.translation import gettext as _
+
+    return [("7d", _("Last 7 days")), ("30d", _("Last 30 days")), ("all", _("All time"))]
+
+
+# --- who sees which board ------------------------------------------------------------------
+
+
+def visible_boards(actor: OperatorScope) -> list[tuple[Scope, int, str]]:
+    """The boards an operator may open: (scope, scope id, label)."""
+    from django.utils.translation import gettext as _
+
+    from shequn.organizations.models import Chapter
+
+    org = actor.organization
+    found: list[tuple[Scope, int, str]] = []
+    if actor.is_org_admin:
+        found.append(("organization", org.pk, _("The whole organisation")))
+    chapters = Chapter.objects.filter(organization_id=org.pk).order_by("name")
+    if not actor.is_org_admin:
+        chapters = chapters.filter(pk__in=actor.chapter_ids if actor.is_chapter_head else [])
+    found.extend(("chapter", c.pk, str(c.name)) for c in chapters)
+    communities = Community.objects.filter(actor.community_filter()).order_by("name")
+    found.extend(("community", c.pk, str(c.name)) for c in communities)
+    return found
+
+
+def get_board(actor: OperatorScope, scope: str, scope_id: int | None, period: str) -> Board:
+    """The board, if the operator may see it (Http404 otherwise; a scoped operator sees only
+    their chapter's or communities' boards)."""
+    from django.http import Http404
+
+    from shequn.organizations.models import Chapter
+
+    org = actor.organization
+    if period not in PERIODS:
+        raise Http404
+    if scope == "organization":
+        if not actor.is_org_admin or scope_id not in (None, org.pk):
+            raise Http404
+        return Board(org.pk, "organization", org.pk, period)
+    if scope_id is None:
+        raise Http404
+    if scope == "chapter":
+        chapters = Chapter.objects.filter(organization_id=org.pk, pk=scope_id)
+        if not actor.is_org_admin and not (actor.is_chapter_head and scope_id in actor.chapter_ids):
+            raise Http404
+        if not chapters.exists():
+            raise Http404
+        return Board(org.pk, "chapter", scope_id, period)
+    if scope == "community":
+        if not Community.objects.filter(actor.community_filter(), pk=scope_id).exists():
+            raise Http404
+        return Board(org.pk, "community", scope_id, period)
+    raise Http404
+
+
+def member_ranks(
+    actor: OperatorScope, member_id: int, period: Period | None = None
+) -> tuple[Any, list[tuple[Board, Place | None]]]:
+    """A member (scope-checked) and their places on the boards the operator may see for the
+    member: the organisation's, their communities' and those communities' chapters'."""
+    from shequn.members.models import Membership
+    from shequn.points.selectors import get_member
+
+    member = get_member(actor=actor, member_id=member_id)
+    org = actor.organization
+    community_rows = Membership.objects.filter(
+        member_id=member.pk, community__organization_id=org.pk
+    ).values_list("community_id", "community__chapter_id")
+    visible = {(s, i) for s, i, _label in visible_boards(actor)}
+    wanted: list[tuple[Scope, int]] = [("organization", org.pk)]
+    for community_id, chapter_id in community_rows:
+        if chapter_id:
+            wanted.append(("chapter", chapter_id))
+        wanted.append(("community", community_id))
+    seen: list[tuple[Scope, int]] = []
+    for item in wanted:
+        if item in visible and item not in seen:
+            seen.append(item)
+    periods = [period] if period else list(PERIODS)
+    places = []
+    for scope, scope_id in seen:
+        for p in periods:
+            board = Board(org.pk, scope, scope_id, p)
+            places.append((board, rank(org, board, member.pk)))
+    return member, places
+
+
+def names(member_ids: Iterable[int]) -> dict[int, str]:
+    from shequn.members.models import Member
+
+    return dict(Member.objects.filter(pk__in=list(member_ids)).values_list("id", "display_name"))

@@ -58,8 +58,8 @@ def _write(member, delta, reason=EntryReason.AWARD, *, community=None, days=0, *
     )
 
 
-def _boards(org, chapter, other_chapter, community, other_community):
-    scopes = [
+def _boards(org, chapter, other_chapter, community, other_community) -> list[lb.Board]:
+    scopes: list[tuple[lb.Scope, int]] = [
         ("organization", org.pk),
         ("chapter", chapter.pk),
         ("chapter", other_chapter.pk),
@@ -169,11 +169,14 @@ def test_backends_agree_after_awards_reversals_and_rebuild(
     _same(org, boards, members)
     # Ties exist (the same totals), and the boards are not empty.
     ranks = [p.rank for p in lb.top(org, boards[2], backend="redis")]
-    assert len(ranks) == 12 and len(set(ranks)) < 12
+    assert len(ranks) == 12
+    assert len(set(ranks)) < 12
     with django_capture_on_commit_callbacks(execute=True):
         reverse_entry(entries[3], actor_id=None, note="错发")
         reverse_entry(
-            LedgerEntry.objects.filter(reason=EntryReason.AWARD, activity_id__isnull=False).first(),
+            LedgerEntry.objects.filter(
+                reason=EntryReason.AWARD, activity_id__isnull=False
+            ).earliest("id"),
             actor_id=None,
             note="x",
         )
@@ -192,3 +195,34 @@ def test_reads_use_the_database_until_built(org, community, redis_on) -> None:
     assert not lb.is_built(org)
     assert lb.top(org, board) == [lb.Place(a.pk, 9, 1)]
     assert Community.objects.filter(pk=community.pk).exists()
+
+
+def test_scoped_operators_see_their_boards_only(
+    org, chapter, other_chapter, community, other_community, member, client_as, api_client_as
+) -> None:
+    _write(member, 12, community=community)
+    head, assistant = client_as("chapter_head"), client_as("assistant")
+    assert head.get(f"/leaderboards/?board=chapter:{chapter.pk}").status_code == 200
+    assert head.get(f"/leaderboards/?board=chapter:{other_chapter.pk}").status_code == 404
+    assert head.get("/leaderboards/?board=organization:0").status_code == 404
+    assert assistant.get(f"/leaderboards/?board=community:{community.pk}").status_code == 200
+    assert assistant.get(f"/leaderboards/?board=chapter:{chapter.pk}").status_code == 404
+    assert assistant.get(f"/leaderboards/?board=community:{other_community.pk}").status_code == 404
+    page = client_as("org_admin").get("/leaderboards/?period=all")
+    assert page.status_code == 200
+    assert member.display_name in page.content.decode()
+    api = api_client_as("assistant")
+    answer = api.get(f"/api/v1/leaderboards?scope=community&scope_id={community.pk}&period=all")
+    assert answer.status_code == 200
+    assert answer.json()["places"] == [
+        {"rank": 1, "member_id": member.pk, "display_name": member.display_name, "points": 12}
+    ]
+    other = f"/api/v1/leaderboards?scope=community&scope_id={other_community.pk}"
+    assert api.get(other).status_code == 404
+    assert api.get("/api/v1/leaderboards?period=1y").status_code == 422
+    ranks = api.get(f"/api/v1/leaderboards/members/{member.pk}?period=7d").json()["places"]
+    assert ranks == [
+        {"scope": "community", "scope_id": community.pk, "period": "7d", "rank": 1, "points": 12}
+    ]
+    mine = client_as("member").get(f"/c/{org.slug}/{community.slug}/leaderboard/")
+    assert mine.status_code == 200
