@@ -179,7 +179,7 @@ class LedgerEntry(models.Model):
     )
     reverses = models.OneToOneField(
         "self",
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,  # an entry goes only with its member (and its reversal)
         null=True,
         blank=True,
         related_name="reversed_by",

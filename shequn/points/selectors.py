@@ -5,13 +5,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from shequn.members.models import Member
 from shequn.points.levels import ensure_levels, level_for
-from shequn.points.models import LedgerEntry, Level, MemberPoints, PointRule, PointSettings
+from shequn.points.models import (
+    LedgerEntry,
+    Level,
+    LevelChange,
+    MemberPoints,
+    PointRule,
+    PointSettings,
+)
 
 if TYPE_CHECKING:
     from shequn.accounts.selectors import OperatorScope
@@ -29,8 +36,12 @@ def can_adjust_points(actor: OperatorScope) -> bool:
 
 
 def list_rules(*, actor: OperatorScope) -> QuerySet[PointRule]:
-    return PointRule.objects.filter(organization_id=actor.organization.pk).select_related(
-        "community"
+    """The organisation's rules first, then the communities' overrides (the same order on
+    SQLite and PostgreSQL, which sort NULL differently)."""
+    return (
+        PointRule.objects.filter(organization_id=actor.organization.pk)
+        .select_related("community")
+        .order_by(F("community_id").asc(nulls_first=True), "kind", "custom_name", "pk")
     )
 
 
@@ -92,3 +103,19 @@ def require_member_of(organization: Organization, member: Member | None) -> Memb
     if member is None or member.organization_id != organization.pk:
         raise Http404
     return member
+
+
+def list_unseen_level_changes(member: Member) -> list[LevelChange]:
+    """Level changes the member has not seen on their page yet (newest first, at most 20)."""
+    return list(
+        LevelChange.objects.filter(member_id=member.pk, seen_at__isnull=True).order_by(
+            "-occurred_at", "-id"
+        )[:20]
+    )
+
+
+def is_move_up(change: LevelChange) -> bool:
+    """A level reached upwards (the first level, 1, is where everybody starts)."""
+    if change.from_number is None:
+        return change.to_number > 1
+    return change.to_number > change.from_number

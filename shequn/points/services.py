@@ -147,8 +147,11 @@ def delete_rule(*, actor: OperatorScope, rule: PointRule) -> None:
         rule.delete()
 
 
-def install_default_rules(organization_id: int) -> int:
-    """The seeds' default rules for an organisation without any; how many were created."""
+def install_default_rules(organization_id: int, *, actor: OperatorScope | None = None) -> int:
+    """The seeds' default rules for an organisation without any; how many were created.
+    With an `actor` (an operator's button): organisation admins only, and audited."""
+    if actor is not None:
+        actor.require(can_manage_points(actor) and actor.organization.pk == organization_id)
     if PointRule.objects.filter(organization_id=organization_id).exists():
         return 0
     PointRule.objects.bulk_create(
@@ -165,6 +168,15 @@ def install_default_rules(organization_id: int) -> int:
         ],
         ignore_conflicts=True,
     )
+    if actor is not None:
+        first = PointRule.objects.filter(organization_id=organization_id).order_by("pk").first()
+        if first is not None:
+            record_audit(
+                actor=actor,
+                action=AuditAction.CREATE,
+                target=first,
+                changes={"default_rules": len(DEFAULT_RULES)},
+            )
     return len(DEFAULT_RULES)
 
 
@@ -217,9 +229,10 @@ def save_levels(*, actor: OperatorScope, levels: Sequence[Mapping[str, Any]]) ->
         badge = str(row.get("badge") or "")[:8]
         cleaned.append((name, int(threshold or 0), badge))
     thresholds = [t for _n, t, _b in cleaned]
-    if cleaned and thresholds[0] != 0:
+    bad_threshold = any(key.startswith("threshold_") for key in errors)
+    if cleaned and thresholds[0] != 0 and not bad_threshold:
         errors["threshold_1"] = _("The first level starts at 0 points.")
-    if any(b <= a for a, b in itertools.pairwise(thresholds)):
+    if not bad_threshold and any(b <= a for a, b in itertools.pairwise(thresholds)):
         errors["levels"] = _("Each level needs more points than the one before.")
     if errors:
         raise ValidationError(errors)
@@ -315,3 +328,14 @@ def reverse(*, actor: OperatorScope, entry: LedgerEntry, note: str) -> LedgerEnt
             changes={"reverses": entry.pk, "points": reversal.delta, "note": text},
         )
     return reversal
+
+
+def mark_level_changes_seen(*, member: Member, change_ids: Sequence[int]) -> int:
+    """The member saw these level changes on their page; how many were marked."""
+    from django.utils import timezone
+
+    from shequn.points.models import LevelChange
+
+    return LevelChange.objects.filter(
+        member_id=member.pk, pk__in=list(change_ids), seen_at__isnull=True
+    ).update(seen_at=timezone.now())

@@ -110,13 +110,13 @@ class Redemption(models.Model):
     cost = models.PositiveIntegerField(_("points"))
     debit = models.OneToOneField(
         LedgerEntry,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,  # goes only with the member (and the redemption)
         related_name="redemption",
         verbose_name=_("ledger entry"),
     )
     refund = models.OneToOneField(
         LedgerEntry,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="refunded_redemption",

@@ -221,6 +221,15 @@ def test_conflicts_are_documented_where_they_happen(db):
         ("post", "/api/v1/notes/{note_id}/done"),
         ("patch", "/api/v1/notes/{note_id}"),
         ("delete", "/api/v1/notes/{note_id}"),
+        # Not enough points for a debit, an entry already reversed; an exit review already
+        # decided; a redemption already fulfilled or cancelled
+        # (docs/points.md, docs/rewards.md).
+        ("post", "/api/v1/members/{member_id}/points/adjustments"),
+        ("post", "/api/v1/points/entries/{entry_id}/reversal"),
+        ("post", "/api/v1/points/exit-reviews/{review_id}/confirm"),
+        ("post", "/api/v1/points/exit-reviews/{review_id}/dismiss"),
+        ("post", "/api/v1/redemptions/{redemption_id}/fulfil"),
+        ("post", "/api/v1/redemptions/{redemption_id}/cancel"),
     }
 
 
