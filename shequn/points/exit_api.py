@@ -14,9 +14,9 @@ from ninja import Field, Query, Router, Schema
 from shequn.accounts.api import actor_of
 from shequn.core.problems import problem_response, problem_responses
 from shequn.core.schemas import InputSchema, PathId
-from shequn.points.exit_views import get_exit_review, list_exit_reviews
 from shequn.points.exits import confirm_exit, dismiss_exit
 from shequn.points.models import NOTE_MAX_LENGTH, ExitReview, ExitReviewStatus
+from shequn.points.selectors import get_exit_review, list_exit_reviews
 
 router = Router(tags=["exit reviews"])
 MAX_LIMIT = 200

@@ -5,46 +5,19 @@ assistants are refused."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from shequn.accounts.decorators import OperatorRequest, operator_required
-from shequn.accounts.selectors import OperatorScope
 from shequn.core.pagination import get_window
-from shequn.members.models import Member
 from shequn.points.exits import confirm_exit, dismiss_exit
-from shequn.points.models import ExitReview, ExitReviewStatus
+from shequn.points.models import ExitReviewStatus
+from shequn.points.selectors import get_exit_review, list_exit_reviews
 
 PER_PAGE = 25
-
-
-def list_exit_reviews(
-    *, actor: OperatorScope, status: str = ExitReviewStatus.OPEN
-) -> QuerySet[ExitReview]:
-    if not (actor.is_org_admin or actor.is_chapter_head):
-        raise PermissionDenied
-    members = Member.objects.filter(actor.member_filter(), organization_id=actor.organization.pk)
-    return (
-        ExitReview.objects.filter(
-            organization_id=actor.organization.pk, status=status, member__in=members
-        )
-        .select_related("member", "decided_by")
-        .order_by("-flagged_at", "-id")
-    )
-
-
-def get_exit_review(*, actor: OperatorScope, review_id: int) -> ExitReview:
-    if not (actor.is_org_admin or actor.is_chapter_head):
-        raise PermissionDenied
-    members = Member.objects.filter(actor.member_filter(), organization_id=actor.organization.pk)
-    return get_object_or_404(
-        ExitReview.objects.filter(organization_id=actor.organization.pk, member__in=members),
-        pk=review_id,
-    )
 
 
 @require_GET

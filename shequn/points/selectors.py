@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import F, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -12,6 +13,8 @@ from django.shortcuts import get_object_or_404
 from shequn.members.models import Member
 from shequn.points.levels import ensure_levels, level_for
 from shequn.points.models import (
+    ExitReview,
+    ExitReviewStatus,
     LedgerEntry,
     Level,
     LevelChange,
@@ -119,3 +122,28 @@ def is_move_up(change: LevelChange) -> bool:
     if change.from_number is None:
         return change.to_number > 1
     return change.to_number > change.from_number
+
+
+def list_exit_reviews(
+    *, actor: OperatorScope, status: str = ExitReviewStatus.OPEN
+) -> QuerySet[ExitReview]:
+    if not (actor.is_org_admin or actor.is_chapter_head):
+        raise PermissionDenied
+    members = Member.objects.filter(actor.member_filter(), organization_id=actor.organization.pk)
+    return (
+        ExitReview.objects.filter(
+            organization_id=actor.organization.pk, status=status, member__in=members
+        )
+        .select_related("member", "decided_by")
+        .order_by("-flagged_at", "-id")
+    )
+
+
+def get_exit_review(*, actor: OperatorScope, review_id: int) -> ExitReview:
+    if not (actor.is_org_admin or actor.is_chapter_head):
+        raise PermissionDenied
+    members = Member.objects.filter(actor.member_filter(), organization_id=actor.organization.pk)
+    return get_object_or_404(
+        ExitReview.objects.filter(organization_id=actor.organization.pk, member__in=members),
+        pk=review_id,
+    )
